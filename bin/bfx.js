@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The bfx command. The code lives in dist/, built by `npm run build`
+// (which `npm ci` and `npm install` run for you).
+import { existsSync } from 'node:fs';
+
+const main = new URL('../dist/host/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('bfx: not built yet: run `npm run build` (or `npm ci`) in the bfx folder first\n');
+  process.exit(2);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv.slice(2));

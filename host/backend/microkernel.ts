@@ -1,0 +1,71 @@
+// The interface every backend (sim today; remote next) gives the host.
+// Syscalls are MicrokernelCalls, generated from abi/table.ts; the rest is
+// what the host needs to drive physical processors and watch the kernel.
+import type { MicrokernelCalls, SyscallName } from '../abi/bf.js';
+
+export type Arch = 'amd' | 'intel';
+
+export interface Limits {
+  vms: number;
+  vps: number;
+  vpss: number;
+  pps: number;
+  pages: number;
+}
+
+/** what a microkernel says of itself when it comes up */
+export interface Hello {
+  /** e.g. "sim" */
+  name: string;
+  arch: Arch;
+  limits: Limits;
+}
+
+/** what a physical processor did after the host resumed it */
+export type GuestEvent =
+  | { kind: 'exit'; ppid: number; vpsid: number; reason: bigint }
+  /** the guest halted with nothing to wake it */
+  | { kind: 'halt'; ppid: number; vpsid: number }
+  /** the guest reset the processor (a triple fault nobody intercepted) */
+  | { kind: 'shutdown'; ppid: number; vpsid: number; why: string }
+  /** a promoted guest ran to its end without a hypervisor */
+  | { kind: 'promoted'; ppid: number; vpsid: number };
+
+export type ResourceKind = 'vm' | 'vp' | 'vps';
+
+export interface Microkernel extends MicrokernelCalls {
+  readonly hello: Hello;
+  /** the physical processor the syscalls that follow execute on */
+  setCurrentPp(ppid: number): void;
+  /** whether the kernel implements a syscall; the boundary answers FAILURE_UNSUPPORTED for those it lacks */
+  supports(name: SyscallName): boolean;
+  /**
+   * Enters the guest of ppid after a callback asked for run or promote, and
+   * returns when the processor next needs the host.
+   */
+  resume(ppid: number): GuestEvent;
+  /**
+   * CPUID as the current processor answers it natively. Bareflank's
+   * extensions execute CPUID themselves in ring 3; a WebAssembly extension
+   * cannot, so the host asks the microkernel (the bfx.cpuid service).
+   */
+  cpuid(leaf: number, subleaf: number): [number, number, number, number];
+  /** the IDs of one kind that are allocated (live or zombie), for reconciling after a fault */
+  allocated(kind: ResourceKind): number[];
+  /** the kernel's whole state as bytes: equal bytes, equal state */
+  snapshot(): Uint8Array;
+  /**
+   * Lets the kernel see a page of extension memory by its physical address
+   * (bitmaps the guest's intercepts name live there), or forget it (bytes undefined).
+   */
+  mapPage(phys: bigint, bytes: Uint8Array | undefined): void;
+  /** where the kernel's debug output (dumps) and the guests' consoles go */
+  onOutput(sink: (line: OutputLine) => void): void;
+  close(): void;
+}
+
+export interface OutputLine {
+  source: 'kernel' | 'guest';
+  ppid: number;
+  text: string;
+}

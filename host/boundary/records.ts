@@ -1,0 +1,94 @@
+// The boundary's own account of every VM, VP and VPS: who owns it, what it
+// belongs to, and whether it is a zombie. It is kept whatever the backend
+// says, so that ownership and the zombie rules hold for every backend.
+import type { Limits, ResourceKind } from '../backend/microkernel.js';
+
+export const FREE = 0;
+export const LIVE = 1;
+export const ZOMBIE = 2;
+export const NONE = 0xffff;
+
+export class Table {
+  readonly state: Uint8Array;
+  /** extension id of the owner; -1 when free */
+  readonly owner: Int16Array;
+  /** the VM of a VP, the VP of a VPS */
+  readonly parent: Uint16Array;
+
+  constructor(readonly kind: ResourceKind, readonly size: number) {
+    this.state = new Uint8Array(size);
+    this.owner = new Int16Array(size).fill(-1);
+    this.parent = new Uint16Array(size).fill(NONE);
+  }
+
+  add(id: number, owner: number, parent = NONE): void {
+    this.state[id] = LIVE;
+    this.owner[id] = owner;
+    this.parent[id] = parent;
+  }
+
+  free(id: number): void {
+    this.state[id] = FREE;
+    this.owner[id] = -1;
+    this.parent[id] = NONE;
+  }
+
+  /** ids that are not free */
+  allocated(): number[] {
+    const ids: number[] = [];
+    this.state.forEach((s, id) => s !== FREE && ids.push(id));
+    return ids;
+  }
+
+  count(state: number): number {
+    return this.state.reduce((n, s) => n + (s === state ? 1 : 0), 0);
+  }
+}
+
+export class Records {
+  readonly vm: Table;
+  readonly vp: Table;
+  readonly vps: Table;
+  /** what each physical processor has loaded, as the successful runs said */
+  readonly activeVm: Uint16Array;
+  readonly activeVp: Uint16Array;
+  readonly activeVps: Uint16Array;
+
+  constructor(limits: Limits) {
+    this.vm = new Table('vm', limits.vms);
+    this.vp = new Table('vp', limits.vps);
+    this.vps = new Table('vps', limits.vpss);
+    this.activeVm = new Uint16Array(limits.pps).fill(NONE);
+    this.activeVp = new Uint16Array(limits.pps).fill(NONE);
+    this.activeVps = new Uint16Array(limits.pps).fill(NONE);
+  }
+
+  table(kind: ResourceKind): Table {
+    return kind === 'vm' ? this.vm : kind === 'vp' ? this.vp : this.vps;
+  }
+
+  setActive(ppid: number, vm: number, vp: number, vps: number): void {
+    this.activeVm[ppid] = vm;
+    this.activeVp[ppid] = vp;
+    this.activeVps[ppid] = vps;
+  }
+
+  /** still in use, so that destroying it makes a zombie: loaded on a processor, or a parent of something not free */
+  inUse(kind: ResourceKind, id: number): boolean {
+    const active = kind === 'vm' ? this.activeVm : kind === 'vp' ? this.activeVp : this.activeVps;
+    if (active.includes(id)) return true;
+    const child = kind === 'vm' ? this.vp : kind === 'vp' ? this.vps : undefined;
+    if (!child) return false;
+    for (let c = 0; c < child.size; c++) if (child.state[c] !== FREE && child.parent[c] === id) return true;
+    return false;
+  }
+
+  /** everything recorded, for comparing before and after */
+  snapshot(): string {
+    const t = (x: Table) => ({ state: [...x.state], owner: [...x.owner], parent: [...x.parent] });
+    return JSON.stringify({
+      vm: t(this.vm), vp: t(this.vp), vps: t(this.vps),
+      active: [[...this.activeVm], [...this.activeVp], [...this.activeVps]],
+    });
+  }
+}

@@ -1,0 +1,33 @@
+// Host services: the "bfx" import namespace. Not syscalls: no microkernel
+// implements them; the host answers them itself.
+import type { Arch } from '../backend/microkernel.js';
+import type { FuncType } from '../loader/inspect.js';
+import type { Caller, Env } from './context.js';
+
+export const BFX_ARCH: Record<Arch, number> = { amd: 1, intel: 2 };
+
+export const BFX_SERVICES: Record<string, FuncType & { doc: string }> = {
+  arch: { params: [], results: ['i32'], doc: 'the architecture the microkernel reported: 1 AMD, 2 Intel' },
+  ppid: { params: [], results: ['i32'], doc: "the physical processor the code runs on (Bareflank's bf_tls_ppid)" },
+  cpuid: { params: ['i32', 'i32', 'i32'], results: ['i32'], doc: '(leaf, subleaf, out): CPUID on the current processor, natively; writes eax, ebx, ecx, edx as four u32 at out; returns 0, or 1 when out is not a 4-aligned pointer to 16 bytes' },
+  config: { params: ['i32', 'i32'], results: ['i32'], doc: '(buf, len): copies up to len bytes of the configuration text to buf; returns its whole length' },
+};
+
+export function bfxImports(env: Env, ext: Caller) {
+  const text = new TextEncoder().encode(ext.config);
+  return {
+    arch: (): number => BFX_ARCH[env.mk.hello.arch],
+    ppid: (): number => env.current.ppid,
+    cpuid(leaf: number, subleaf: number, out: number): number {
+      if (!ext.memory.outOk(out, 4) || (out >>> 0) + 16 > ext.memory.size) return 1;
+      ext.memory.u32.set(env.mk.cpuid(leaf >>> 0, subleaf >>> 0), (out >>> 0) >>> 2);
+      return 0;
+    },
+    config(buf: number, len: number): number {
+      const p = buf >>> 0;
+      const n = Math.min(len >>> 0, text.length);
+      if (n > 0 && p !== 0 && p + n <= ext.memory.size) ext.memory.u8.set(text.subarray(0, n), p);
+      return text.length;
+    },
+  };
+}

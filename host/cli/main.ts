@@ -1,0 +1,54 @@
+// bfx: the command line. Each command lives in its own file; this one
+// picks the command, and turns errors into messages and exit codes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../paths.js';
+import { build } from './build.js';
+import { EXIT, UsageError, type Io } from './common.js';
+import { guests } from './guests.js';
+import { run } from './run.js';
+
+const HELP = `bfx — write, run and test hypervisor extensions
+
+Usage: bfx <command> [options]
+
+Commands:
+  build [paths...]     compile AssemblyScript extensions to WebAssembly
+  run <extension...>   run extensions on a microkernel and report what happened
+  guests               list the root guests the reference microkernel can run
+
+Options:
+  -h, --help           this help; bfx <command> --help for a command's own
+  -v, --version        the version of bfx
+
+Exit status: 0 all went well; 1 the run finished but something failed;
+2 the command line was wrong; 3 an extension could not be built or loaded.
+`;
+
+const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests };
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    io.out(HELP);
+    return cmd === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (cmd === '-v' || cmd === '--version') {
+    io.out(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    return EXIT.ok;
+  }
+  const command = commands[cmd];
+  if (!command) {
+    io.err(`bfx: unknown command "${cmd}"; the commands are ${Object.keys(commands).join(', ')} (bfx --help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`bfx ${cmd}: ${e.message} (bfx ${cmd} --help)\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,105 @@
+// bfx run: extensions on a microkernel, their output and the guests'
+// consoles as they come, then a summary.
+import { relative } from 'node:path';
+import type { Arch } from '../backend/microkernel.js';
+import { findScenario } from '../backend/sim/guest/scenarios.js';
+import { Sim, SIM_DEFAULTS } from '../backend/sim/sim.js';
+import { load, LoadError, type LoadedModule } from '../loader/load.js';
+import { Host, type OutputLine } from '../run/host.js';
+import { renderReport, report } from '../run/report.js';
+import { EXIT, integer, oneOf, parse, UsageError, type Io } from './common.js';
+
+const TARGETS = ['sim', 'qemu', 'bochs'] as const;
+const ARCHES = ['amd', 'intel'] as const;
+
+const HELP = `Usage: bfx run <extension...> [options]
+
+Runs extensions on a microkernel: calls each one's entry point, bootstraps
+every physical processor, and hands VM exits to the extension that owns the
+VPS, until every guest has halted. An extension is a .wasm file, an
+AssemblyScript .ts entry, or a folder with main.ts (built first if stale).
+
+Options:
+  --target <t>      the microkernel: sim (the embedded reference; default)
+  --guest <name>    the root guest the sim runs (default ${SIM_DEFAULTS.guest}); bfx guests lists them
+  --pps <n>         physical processors (default ${SIM_DEFAULTS.pps})
+  --arch <a>        amd (SVM, default) or intel (VMX)
+  --config <text>   text each extension reads with bfx_config()
+  --max-exits <n>   stop after n VM exits in all (default 10000000)
+  --timeout <s>     stop resuming guests after s seconds (default 600)
+  --json            one JSON object at the end, nothing else on stdout
+  --quiet           only the summary
+  -h, --help        this help
+
+Exit status: 0 every guest finished and nothing failed; 1 an extension
+faulted, a processor stopped, a guest shut down, or a limit was hit;
+2 the command line was wrong; 3 an extension could not be built or loaded.
+`;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    target: { type: 'string' },
+    guest: { type: 'string' },
+    pps: { type: 'string' },
+    arch: { type: 'string' },
+    config: { type: 'string' },
+    'max-exits': { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return EXIT.ok;
+  }
+  if (!positionals.length) throw new UsageError('name at least one extension to run, e.g. bfx run extensions/cpuid');
+  const target = oneOf('target', values.target, TARGETS) ?? 'sim';
+  if (target !== 'sim') throw new UsageError(`--target ${target} is not available yet: only the embedded reference microkernel (sim) is`);
+  const arch: Arch = oneOf('arch', values.arch, ARCHES) ?? SIM_DEFAULTS.arch;
+  const pps = integer('pps', values.pps, 1, 64) ?? SIM_DEFAULTS.pps;
+  const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
+  const timeout = integer('timeout', values.timeout, 1, 86400);
+  const guest = values.guest ?? SIM_DEFAULTS.guest;
+  try {
+    findScenario(guest);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  const json = values.json === true;
+  const say = (text: string) => !json && io.err(`${text}\n`);
+  const modules: LoadedModule[] = [];
+  for (const p of positionals) {
+    try {
+      modules.push(await load(p, { onCompile: (t) => say(`bfx: compiling ${relative(process.cwd(), t.entry)} …`) }));
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      if (json) io.out(`${JSON.stringify({ ok: false, error: e.message, module: e.module, problems: e.problems })}\n`);
+      else io.err(`bfx run: cannot load ${e.message}\n`);
+      return EXIT.load;
+    }
+  }
+
+  const width = Math.max(6, ...modules.map((m) => m.name.length));
+  const lines: OutputLine[] = [];
+  const show = (l: OutputLine) => {
+    if (json) {
+      lines.push(l);
+      return;
+    }
+    if (values.quiet) return;
+    if (l.source === 'host') io.err(`${'bfx'.padEnd(width)} | ${l.text}\n`);
+    else if (l.source === 'extension') io.out(`${l.extension.padEnd(width)} | ${l.text}\n`);
+    else io.out(`${`${l.source === 'guest' ? 'guest' : 'kernel'}${l.ppid}`.padEnd(width)} | ${l.text}\n`);
+  };
+
+  const start = performance.now();
+  const sim = new Sim({ arch, pps, guest });
+  const host = new Host(sim, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
+  for (const m of modules) host.add(m, { config: values.config });
+  host.run();
+  const r = report(host, performance.now() - start);
+  if (json) io.out(`${JSON.stringify({ ...r, target, guest, output: lines }, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`);
+  else io.out(`${renderReport(r)}\n`);
+  return r.ok ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,89 @@
+// Loading an extension: a .wasm file, or AssemblyScript (an entry .ts or a
+// folder with main.ts) compiled first. Nothing of the module runs here;
+// every problem the checks find is reported at once, naming the module.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { checkModule } from './check.js';
+import { compile, CompileError, stale, target, type Target } from './compile.js';
+import { FormatError, inspect, type ModuleInfo } from './inspect.js';
+
+export const DEFAULT_MAX_PAGES = 1024; // 64 MiB
+
+export class LoadError extends Error {
+  constructor(readonly module: string, readonly problems: string[]) {
+    super(problems.length === 1 ? `${module}: ${problems[0]}` : `${module}: ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadedModule {
+  name: string;
+  /** the .wasm file */
+  path: string;
+  module: WebAssembly.Module;
+  info: ModuleInfo;
+  /** WebAssembly pages the host gives it: its declared maximum, all at once */
+  pages: number;
+  /** bytes [start, end) the module leaves unused, where bf_mem_op_alloc_page puts pages */
+  pool: [number, number];
+}
+
+export interface LoadOptions {
+  maxPages?: number;
+  /** import namespaces beyond bf, bfx and env, for benchmarks and test drivers */
+  extraNamespaces?: readonly string[];
+  /** called before an AssemblyScript extension is compiled */
+  onCompile?: (t: Target) => void;
+  /** compile even when the wasm is newer than its sources */
+  rebuild?: boolean;
+}
+
+export function loadBytes(bytes: Uint8Array, name: string, path: string, opts: LoadOptions = {}): LoadedModule {
+  let info: ModuleInfo;
+  try {
+    info = inspect(bytes);
+  } catch (e) {
+    if (e instanceof FormatError) throw new LoadError(name, [`not a WebAssembly module: ${e.message}`]);
+    throw e;
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new LoadError(name, [`invalid WebAssembly: ${(e as Error).message}`]);
+  }
+  const problems = checkModule(info, { maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES, extraNamespaces: opts.extraNamespaces });
+  if (problems.length) throw new LoadError(name, problems);
+  const mem = info.imports.find((i) => i.module === 'env' && i.name === 'memory')!;
+  const pages = mem.desc.kind === 'memory' ? mem.desc.limits.maximum! : 0;
+  const dataStart = info.dataOffsetUnknown ? 0 : Math.min(pages * 65536, ...info.dataOffsets);
+  return { name, path, module, info, pages, pool: [4096, dataStart] };
+}
+
+/** a .wasm, an AssemblyScript entry .ts, or a folder with main.ts */
+export async function load(path: string, opts: LoadOptions = {}): Promise<LoadedModule> {
+  const p = resolve(path);
+  if (!existsSync(p)) throw new LoadError(path, ['no such file or folder']);
+  let wasm = p;
+  let name = basename(p, '.wasm');
+  if (statSync(p).isDirectory() || p.endsWith('.ts')) {
+    const t = target(p);
+    name = t.name;
+    wasm = t.outFile;
+    if (opts.rebuild || stale(t)) {
+      opts.onCompile?.(t);
+      try {
+        await compile(t);
+      } catch (e) {
+        if (e instanceof CompileError) throw new LoadError(name, [e.message]);
+        throw e;
+      }
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(wasm);
+  } catch (e) {
+    throw new LoadError(name, [`cannot read ${wasm}: ${(e as Error).message}`]);
+  }
+  return loadBytes(bytes, name, wasm, opts);
+}

@@ -1,0 +1,179 @@
+// The host drives a run: it calls each extension's entry point, bootstraps
+// every physical processor, then resumes processors and delivers their VM
+// exits to the extension that owns the VPS, until every processor is done.
+import { BF_STATUS_FAILURE_UNKNOWN, type CallbackKind } from '../abi/bf.js';
+import type { GuestEvent, Microkernel } from '../backend/microkernel.js';
+import { Audit } from '../boundary/audit.js';
+import { Current, type Env } from '../boundary/context.js';
+import { describe } from '../boundary/guard.js';
+import { Records } from '../boundary/records.js';
+import type { LoadedModule } from '../loader/load.js';
+import { Extension, type ExtensionOptions } from '../sandbox/extension.js';
+import { describeFault } from '../sandbox/trap.js';
+
+export type OutputLine =
+  | { source: 'extension'; extension: string; text: string }
+  | { source: 'kernel' | 'guest'; ppid: number; text: string }
+  | { source: 'host'; text: string };
+
+/**
+ * idle: no guest ever ran; running: a guest is set to run; halted: its guest
+ * executed HLT with nothing to wake it; promoted: its guest ran on without a
+ * hypervisor to the end; shutdown: its guest triple-faulted; stopped: the
+ * host could not go on (the reason says why).
+ */
+export type PpState = 'idle' | 'running' | 'halted' | 'promoted' | 'shutdown' | 'stopped';
+
+export interface PpStatus {
+  ppid: number;
+  state: PpState;
+  why?: string;
+  exits: number;
+}
+
+export interface HostOptions {
+  /** stop after this many VM exits in all */
+  maxExits?: number;
+  /** stop resuming guests after this many milliseconds */
+  timeoutMs?: number;
+  onOutput?: (line: OutputLine) => void;
+}
+
+export const HOST_DEFAULTS = { maxExits: 10_000_000, timeoutMs: 600_000 };
+
+export class Host {
+  readonly env: Env;
+  readonly extensions: Extension[] = [];
+  readonly pps: PpStatus[];
+  /** why the run stopped early, if it did */
+  limit: string | undefined;
+  private readonly opts: Required<Omit<HostOptions, 'onOutput'>>;
+  private readonly output: (line: OutputLine) => void;
+
+  constructor(readonly mk: Microkernel, opts: HostOptions = {}) {
+    this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<Omit<HostOptions, 'onOutput'>>;
+    this.output = opts.onOutput ?? (() => {});
+    const limits = mk.hello.limits;
+    this.env = { mk, records: new Records(limits), audit: new Audit(), current: new Current(), limits };
+    this.pps = Array.from({ length: limits.pps }, (_, ppid) => ({ ppid, state: 'idle', exits: 0 }));
+    mk.onOutput((l) => this.output(l));
+  }
+
+  add(loaded: LoadedModule, opts: ExtensionOptions = {}): Extension {
+    const ext = new Extension(this.extensions.length, loaded, this.env, opts, (extension, text) => this.output({ source: 'extension', extension, text }));
+    this.extensions.push(ext);
+    for (const f of ext.faults) this.output({ source: 'host', text: `${ext.name}: its start code failed: ${describeFault(f.fault)}` });
+    return ext;
+  }
+
+  /** calls the entry point of every extension not yet started */
+  start(): void {
+    for (const ext of this.extensions) {
+      if (ext.state !== 'loaded') continue;
+      this.env.current.enter(ext, 'main', 0);
+      this.mk.setCurrentPp(0);
+      const outcome = ext.start();
+      this.env.current.leave();
+      if (outcome.kind === 'fault') this.output({ source: 'host', text: `${ext.name}: ext_main_entry failed: ${describeFault(outcome.fault)}` });
+    }
+  }
+
+  /**
+   * Calls one callback on a processor and says what the processor does next:
+   * run or promote when the callback asked and succeeded, otherwise nothing.
+   * A fault ends the callback; the extension's fail callback then gets its chance.
+   */
+  private deliver(ext: Extension, kind: CallbackKind, ppid: number, args: (number | bigint)[]): 'none' | 'run' | 'promote' {
+    const current = this.env.current;
+    current.enter(ext, kind, ppid);
+    this.mk.setCurrentPp(ppid);
+    const outcome = ext.invoke(kind, ppid, args);
+    const resume = current.resume;
+    current.leave();
+    if (outcome.kind === 'exited') return 'none';
+    if (outcome.kind === 'fault') {
+      this.output({ source: 'host', text: `${ext.name}: ${kind} callback on pp ${ppid} failed: ${describeFault(outcome.fault)}` });
+      if (kind !== 'fail' && ext.callbacks.fail) return this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]);
+      return 'none';
+    }
+    return resume;
+  }
+
+  /** calls every waiting extension's bootstrap on every processor, in order */
+  bootstrap(): void {
+    for (const pp of this.pps) {
+      for (const ext of this.extensions) {
+        if (ext.state !== 'waiting' || !ext.callbacks.bootstrap) continue;
+        const next = this.deliver(ext, 'bootstrap', pp.ppid, [pp.ppid]);
+        if (next !== 'none') pp.state = 'running';
+      }
+    }
+  }
+
+  private stop(pp: PpStatus, why: string): void {
+    pp.state = 'stopped';
+    pp.why = why;
+  }
+
+  private settle(pp: PpStatus, ev: GuestEvent): void {
+    switch (ev.kind) {
+      case 'halt': pp.state = 'halted'; break;
+      case 'promoted': pp.state = 'promoted'; break;
+      case 'shutdown': pp.state = 'shutdown'; pp.why = ev.why; break;
+      case 'exit': {
+        pp.exits++;
+        const owner = this.env.records.vps.owner[ev.vpsid];
+        const ext = this.extensions[owner];
+        if (!ext || ext.state !== 'waiting' || !ext.callbacks.vmexit) {
+          this.stop(pp, `vps ${ev.vpsid} exited (reason 0x${ev.reason.toString(16)}) and no running extension handles its exits`);
+          return;
+        }
+        ext.exits.set(ev.reason, (ext.exits.get(ev.reason) ?? 0) + 1);
+        const next = this.deliver(ext, 'vmexit', pp.ppid, [ev.vpsid, ev.reason]);
+        if (next === 'none') {
+          // the callback may have ended the extension: read its state afresh
+          const why = (ext.state as string) === 'exited' ? `${ext.name} exited in its vmexit callback`
+            : ext.faults.length && ext.faults[ext.faults.length - 1].ppid === pp.ppid ? `${ext.name}'s vmexit callback failed`
+            : `${ext.name}'s vmexit callback returned without resuming a guest`;
+          this.stop(pp, why);
+        }
+        break;
+      }
+    }
+  }
+
+  /** resumes guests and delivers their exits until no processor is running */
+  loop(): void {
+    const deadline = performance.now() + this.opts.timeoutMs;
+    let exits = 0;
+    for (;;) {
+      const running = this.pps.filter((p) => p.state === 'running');
+      if (!running.length) return;
+      for (const pp of running) {
+        let ev: GuestEvent;
+        try {
+          ev = this.mk.resume(pp.ppid);
+        } catch (e) {
+          this.env.audit.record({ kind: 'exception', extension: '', message: `resuming pp ${pp.ppid}: ${describe(e)}` });
+          this.stop(pp, `the microkernel failed to resume it: ${e instanceof Error ? e.message : String(e)}`);
+          continue;
+        }
+        this.settle(pp, ev);
+        if (ev.kind === 'exit') exits++;
+      }
+      if (exits >= this.opts.maxExits || performance.now() > deadline) {
+        this.limit = exits >= this.opts.maxExits ? `stopped after ${exits} VM exits (--max-exits)` : `stopped after ${this.opts.timeoutMs} ms (--timeout)`;
+        for (const pp of this.pps) if (pp.state === 'running') this.stop(pp, this.limit);
+        return;
+      }
+    }
+  }
+
+  /** the whole run: entry points, bootstrap, exits */
+  run(): void {
+    this.start();
+    this.bootstrap();
+    this.loop();
+    for (const ext of this.extensions) ext.flush();
+  }
+}

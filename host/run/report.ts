@@ -1,0 +1,117 @@
+// What a run did, as data (for --json and tests) and as text (for people).
+import { BF_EXIT_REASONS } from '../abi/bf.js';
+import type { Arch } from '../backend/microkernel.js';
+import { LIVE, ZOMBIE } from '../boundary/records.js';
+import { describeFault, type Fault } from '../sandbox/trap.js';
+import type { ExtensionState } from '../sandbox/extension.js';
+import type { Host, PpStatus } from './host.js';
+
+export interface ExtensionReport {
+  name: string;
+  state: ExtensionState;
+  faults: { where: string; ppid: number; fault: Fault; text: string }[];
+  /** syscalls made, by name */
+  syscalls: Record<string, number>;
+  /** VM exits delivered, by exit-reason name */
+  exits: Record<string, number>;
+}
+
+export interface RunReport {
+  /** nothing failed: no fault, no processor stopped or shut down, no limit reached */
+  ok: boolean;
+  backend: string;
+  arch: Arch;
+  durationMs: number;
+  limit?: string;
+  pps: PpStatus[];
+  extensions: ExtensionReport[];
+  /** all VM exits, by exit-reason name */
+  exits: Record<string, number>;
+  resources: Record<'vm' | 'vp' | 'vps', { live: number; zombie: number }>;
+  audit: { records: { kind: string; extension: string; syscall?: string; message: string }[]; dropped: number };
+}
+
+/** "cpuid (0x72)": the name of an exit reason on an architecture, and its number */
+export function exitReasonName(arch: Arch, reason: bigint): string {
+  const hex = `0x${BigInt.asUintN(64, reason).toString(16)}`;
+  if (arch === 'amd') {
+    const all = BF_EXIT_REASONS.filter((r) => r.svm === reason);
+    const name = all.length > 1 ? all.map((r) => r.name).join('/') : all[0]?.name;
+    return name ? `${name} (${hex})` : hex;
+  }
+  const r = BF_EXIT_REASONS.find((x) => x.vmx === reason);
+  return r ? `${r.name} (${reason})` : `exit ${reason}`;
+}
+
+export function report(host: Host, durationMs: number): RunReport {
+  const arch = host.mk.hello.arch;
+  const exits: Record<string, number> = {};
+  const extensions = host.extensions.map((ext): ExtensionReport => {
+    const mine: Record<string, number> = {};
+    for (const [reason, n] of ext.exits) {
+      const name = exitReasonName(arch, reason);
+      mine[name] = n;
+      exits[name] = (exits[name] ?? 0) + n;
+    }
+    return {
+      name: ext.name,
+      state: ext.state,
+      faults: ext.faults.map((f) => ({ ...f, text: describeFault(f.fault) })),
+      syscalls: ext.callCounts(),
+      exits: mine,
+    };
+  });
+  const { records, audit } = host.env;
+  const count = (t: typeof records.vm) => ({ live: t.count(LIVE), zombie: t.count(ZOMBIE) });
+  const ok = !host.limit
+    && extensions.every((e) => e.faults.length === 0)
+    && host.pps.every((p) => p.state !== 'stopped' && p.state !== 'shutdown');
+  return {
+    ok,
+    backend: host.mk.hello.name,
+    arch,
+    durationMs: Math.round(durationMs * 10) / 10,
+    ...(host.limit ? { limit: host.limit } : {}),
+    pps: host.pps.map((p) => ({ ...p })),
+    extensions,
+    exits,
+    resources: { vm: count(records.vm), vp: count(records.vp), vps: count(records.vps) },
+    audit: { records: audit.records.map(({ kind, extension, syscall, message }) => ({ kind, extension, syscall, message })), dropped: audit.dropped },
+  };
+}
+
+function counts(c: Record<string, number>): string {
+  return Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
+function ppLine(p: PpStatus): string {
+  const exits = `${p.exits} exit${p.exits === 1 ? '' : 's'}`;
+  switch (p.state) {
+    case 'idle': return `pp${p.ppid}: idle (no guest was run)`;
+    case 'running': return `pp${p.ppid}: running, ${exits}`;
+    case 'halted': return `pp${p.ppid}: guest halted after ${exits}`;
+    case 'promoted': return `pp${p.ppid}: guest promoted, ran on without a hypervisor, after ${exits}`;
+    case 'shutdown': return `pp${p.ppid}: guest shut down (${p.why}) after ${exits}`;
+    case 'stopped': return `pp${p.ppid}: stopped after ${exits}: ${p.why}`;
+  }
+}
+
+export function renderReport(r: RunReport): string {
+  const L: string[] = [];
+  L.push(`── summary: ${r.ok ? 'ok' : 'FAILED'} ── ${r.backend} (${r.arch}, ${r.pps.length} pp${r.pps.length === 1 ? '' : 's'}), ${r.durationMs} ms`);
+  for (const p of r.pps) L.push(`  ${ppLine(p)}`);
+  for (const e of r.extensions) {
+    const total = Object.values(e.syscalls).reduce((a, b) => a + b, 0);
+    L.push(`  ${e.name}: ${e.state}; ${total} syscall${total === 1 ? '' : 's'}${Object.keys(e.exits).length ? `; exits handled: ${counts(e.exits)}` : ''}`);
+    if (total) L.push(`    syscalls: ${counts(e.syscalls)}`);
+    for (const f of e.faults) L.push(`    fault in ${f.where}${f.where === 'main' || f.where === 'start' ? '' : ` on pp${f.ppid}`}: ${f.text}`);
+  }
+  const res = Object.entries(r.resources).map(([k, v]) => `${v.live} ${k}${v.live === 1 ? '' : 's'}${v.zombie ? ` (+${v.zombie} zombie)` : ''}`).join(', ');
+  L.push(`  resources left: ${res}`);
+  if (r.limit) L.push(`  ${r.limit}`);
+  if (r.audit.records.length) {
+    L.push(`  audit: ${r.audit.records.length} record${r.audit.records.length === 1 ? '' : 's'}${r.audit.dropped ? ` (${r.audit.dropped} older dropped)` : ''}`);
+    for (const a of r.audit.records.slice(-5)) L.push(`    ${a.kind}${a.syscall ? ` in ${a.syscall}` : ''}: ${a.message.split('\n')[0]}`);
+  }
+  return L.join('\n');
+}

@@ -1,0 +1,142 @@
+// One running extension: its memory (the host's), its instance, its
+// callbacks, and every call into it contained, so that whatever it does ends
+// that call and never the host.
+import { BF_SPEC_ID1_MASK, BF_SYSCALLS, type CallbackKind, type SyscallName } from '../abi/bf.js';
+import type { Caller, Env, MappedPage } from '../boundary/context.js';
+import { ExtensionExit } from '../boundary/guard.js';
+import { bfImports } from '../boundary/imports.js';
+import { bfxImports } from '../boundary/services.js';
+import { ENTRY } from '../loader/check.js';
+import type { LoadedModule } from '../loader/load.js';
+import { ExtensionMemory } from './memory.js';
+import { classify, ExtensionAbort, type Fault } from './trap.js';
+
+export interface ExtensionOptions {
+  /** text the extension reads with bfx_config() */
+  config?: string;
+  /** the syscalls it may make; the others answer INVALID_PERM_EXT. All when undefined. */
+  syscalls?: SyscallName[];
+  /** the MSRs it may read and write; the others answer INVALID_PERM_DENIED. All when undefined. */
+  msrs?: number[];
+  /** more import namespaces, for benchmarks that measure against a baseline */
+  extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
+}
+
+/**
+ * loaded: instantiated, entry not called; running: in its entry point;
+ * waiting: the entry returned after bf_callback_op_wait, callbacks flow;
+ * returned: the entry returned without waiting; exited: bf_control_op_exit;
+ * faulted: the entry point (or its start code) faulted.
+ */
+export type ExtensionState = 'loaded' | 'running' | 'waiting' | 'returned' | 'exited' | 'faulted';
+
+export type Outcome = { kind: 'returned' } | { kind: 'exited' } | { kind: 'fault'; fault: Fault };
+
+export interface RecordedFault {
+  /** where it happened: the entry point or a callback */
+  where: 'start' | 'main' | CallbackKind;
+  ppid: number;
+  fault: Fault;
+}
+
+export type ExtensionOutput = (name: string, text: string) => void;
+
+export class Extension implements Caller {
+  readonly name: string;
+  readonly memory: ExtensionMemory;
+  handle: bigint | undefined = undefined;
+  readonly table: WebAssembly.Table | undefined;
+  readonly callbacks: Caller['callbacks'] = {};
+  waiting = false;
+  readonly calls = new Float64Array(BF_SYSCALLS.length);
+  readonly pages = new Map<number, MappedPage>();
+  readonly msrs: ReadonlySet<number> | undefined;
+  readonly config: string;
+  state: ExtensionState = 'loaded';
+  readonly faults: RecordedFault[] = [];
+  /** VM exits delivered to it, by exit reason */
+  readonly exits = new Map<bigint, number>();
+  readonly instance: WebAssembly.Instance | undefined;
+  private line = '';
+
+  constructor(readonly id: number, readonly loaded: LoadedModule, env: Env, opts: ExtensionOptions, private readonly output: ExtensionOutput) {
+    this.name = loaded.name;
+    this.config = opts.config ?? '';
+    this.msrs = opts.msrs ? new Set(opts.msrs) : undefined;
+    this.memory = new ExtensionMemory(loaded.pages, loaded.pool);
+    const imports: WebAssembly.Imports = {
+      ...opts.extraImports,
+      bf: bfImports(env, this, opts.syscalls ? new Set(opts.syscalls) : undefined),
+      bfx: bfxImports(env, this),
+      env: {
+        memory: this.memory.memory,
+        abort: (msg: number, file: number, line: number, column: number) => {
+          throw new ExtensionAbort(this.memory.readAsString(msg) ?? '(no message)', this.memory.readAsString(file), line, column);
+        },
+        trace: (msg: number, n: number, ...args: number[]) => {
+          this.debug(`trace: ${this.memory.readAsString(msg) ?? ''}${args.slice(0, n).map((a) => ` ${a}`).join('')}\n`);
+        },
+      },
+    };
+    try {
+      // the module's start function (AssemblyScript's top-level code) runs here
+      this.instance = new WebAssembly.Instance(loaded.module, imports);
+      const table = this.instance.exports.table;
+      this.table = table instanceof WebAssembly.Table ? table : undefined;
+    } catch (e) {
+      this.state = e instanceof ExtensionExit ? 'exited' : 'faulted';
+      if (!(e instanceof ExtensionExit)) this.faults.push({ where: 'start', ppid: 0, fault: classify(e) });
+    }
+  }
+
+  debug(text: string): void {
+    const lines = (this.line + text).split('\n');
+    this.line = lines.pop()!;
+    for (const l of lines) this.output(this.name, l);
+  }
+
+  flush(): void {
+    if (this.line) this.debug('\n');
+  }
+
+  private call(fn: () => unknown): Outcome {
+    try {
+      fn();
+      return { kind: 'returned' };
+    } catch (e) {
+      if (e instanceof ExtensionExit) return { kind: 'exited' };
+      return { kind: 'fault', fault: classify(e) };
+    }
+  }
+
+  /** calls the entry point, as Bareflank's loader does, with the spec versions the host speaks */
+  start(): Outcome {
+    if (this.state !== 'loaded' || !this.instance) return { kind: 'returned' };
+    const entry = this.instance.exports[ENTRY] as (version: number) => void;
+    this.state = 'running';
+    const outcome = this.call(() => entry(BF_SPEC_ID1_MASK));
+    if (outcome.kind === 'exited') this.state = 'exited';
+    else if (outcome.kind === 'fault') {
+      this.state = 'faulted';
+      this.faults.push({ where: 'main', ppid: 0, fault: outcome.fault });
+    } else this.state = this.waiting ? 'waiting' : 'returned';
+    return outcome;
+  }
+
+  /** calls one of its callbacks; a fault ends that callback and is recorded */
+  invoke(kind: CallbackKind, ppid: number, args: (number | bigint)[]): Outcome {
+    const fn = this.callbacks[kind] as ((...a: (number | bigint)[]) => unknown) | undefined;
+    if (!fn) return { kind: 'returned' };
+    const outcome = this.call(() => fn(...args));
+    if (outcome.kind === 'exited') this.state = 'exited';
+    if (outcome.kind === 'fault') this.faults.push({ where: kind, ppid, fault: outcome.fault });
+    return outcome;
+  }
+
+  /** syscalls made, by name, leaving out those never made */
+  callCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    BF_SYSCALLS.forEach((s) => this.calls[s.id] && (out[s.name] = this.calls[s.id]));
+    return out;
+  }
+}

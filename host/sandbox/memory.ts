@@ -1,0 +1,87 @@
+// An extension's linear memory, created and owned by the host (DESIGN
+// decision 3): shared, fixed in size, never grown. The boundary reads and
+// writes it only through these checks.
+
+export const PAGE = 4096;
+
+export class ExtensionMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly size: number;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly u64: BigUint64Array;
+  private readonly freePages: number[];
+
+  /**
+   * pages: WebAssembly pages (64 KiB), initial and maximum alike.
+   * pool: [start, end) byte range the module leaves unused, for bf_mem_op_alloc_page.
+   */
+  constructor(pages: number, pool: [number, number]) {
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    // the size never changes, so these views stay valid for the memory's life
+    const buf = this.memory.buffer;
+    this.size = buf.byteLength;
+    this.u8 = new Uint8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.u64 = new BigUint64Array(buf);
+    const first = Math.max(PAGE, Math.ceil(pool[0] / PAGE) * PAGE);
+    const end = Math.min(this.size, Math.floor(pool[1] / PAGE) * PAGE);
+    this.freePages = [];
+    for (let p = end - PAGE; p >= first; p -= PAGE) this.freePages.push(p);
+  }
+
+  /** an output pointer: not null, aligned to the value's size, inside memory */
+  outOk(ptr: number, bytes: number): boolean {
+    const p = ptr >>> 0;
+    return p !== 0 && p % bytes === 0 && p + bytes <= this.size;
+  }
+
+  write(ptr: number, bytes: number, value: bigint): void {
+    const p = ptr >>> 0;
+    switch (bytes) {
+      case 1: this.u8[p] = Number(value & 0xffn); break;
+      case 2: this.u16[p >>> 1] = Number(value & 0xffffn); break;
+      case 4: this.u32[p >>> 2] = Number(value & 0xffffffffn); break;
+      default: this.u64[p >>> 3] = value; break;
+    }
+  }
+
+  /** a NUL-terminated UTF-8 string of at most max bytes, or undefined when the pointer is bad or no NUL comes */
+  readCString(ptr: number, max: number): string | undefined {
+    const p = ptr >>> 0;
+    if (p === 0 || p >= this.size) return undefined;
+    const end = Math.min(this.size, p + max + 1);
+    const nul = this.u8.subarray(p, end).indexOf(0);
+    if (nul < 0) return undefined;
+    return Buffer.from(this.u8.subarray(p, p + nul)).toString('utf8');
+  }
+
+  /** an AssemblyScript string (UTF-16, its byte length in the header word before it), or undefined */
+  readAsString(ptr: number): string | undefined {
+    const p = ptr >>> 0;
+    if (p < 4 || p >= this.size || p % 2 !== 0) return undefined;
+    const bytes = this.u32[(p - 4) >>> 2];
+    if (p % 4 !== 0 || bytes % 2 !== 0 || p + bytes > this.size) return undefined;
+    return Buffer.from(this.u8.subarray(p, p + bytes)).toString('utf16le');
+  }
+
+  takePage(): number | undefined {
+    const p = this.freePages.pop();
+    if (p !== undefined) this.u8.fill(0, p, p + PAGE);
+    return p;
+  }
+
+  givePage(p: number): void {
+    this.freePages.push(p);
+  }
+
+  pageView(p: number): Uint8Array {
+    return this.u8.subarray(p, p + PAGE);
+  }
+
+  get pagesFree(): number {
+    return this.freePages.length;
+  }
+}

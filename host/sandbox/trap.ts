@@ -1,0 +1,57 @@
+// Naming what went wrong inside an extension: a WebAssembly trap (and which),
+// an AssemblyScript abort, or a fault of the host's own code.
+
+export type TrapKind =
+  | 'unreachable' | 'memory-out-of-bounds' | 'divide-by-zero' | 'integer-overflow'
+  | 'invalid-conversion' | 'indirect-call-null' | 'indirect-call-signature' | 'table-out-of-bounds'
+  | 'stack-overflow' | 'other';
+
+export interface Fault {
+  /** trap: the engine stopped the code; abort: the code gave up (AssemblyScript abort); host: a host exception escaped */
+  kind: 'trap' | 'abort' | 'host';
+  trap?: TrapKind;
+  message: string;
+  /** for an abort: where the extension's source said it */
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** thrown by the env.abort import so that the abort unwinds the extension like a trap */
+export class ExtensionAbort extends Error {
+  constructor(readonly text: string, readonly file: string | undefined, readonly line: number, readonly column: number) {
+    super(`abort: ${text}${file ? ` at ${file}:${line}:${column}` : ''}`);
+  }
+}
+
+const TRAPS: [RegExp, TrapKind][] = [
+  [/^unreachable/, 'unreachable'],
+  [/memory access out of bounds/, 'memory-out-of-bounds'],
+  [/divide by zero|remainder by zero/, 'divide-by-zero'],
+  [/divide result unrepresentable|integer overflow/, 'integer-overflow'],
+  [/float unrepresentable|invalid conversion/, 'invalid-conversion'],
+  [/null function or function signature mismatch/, 'indirect-call-null'],
+  [/signature mismatch/, 'indirect-call-signature'],
+  [/table index is out of bounds/, 'table-out-of-bounds'],
+];
+
+export function classify(e: unknown): Fault {
+  if (e instanceof ExtensionAbort) {
+    return { kind: 'abort', message: e.text, file: e.file, line: e.line, column: e.column };
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    const kind = TRAPS.find(([re]) => re.test(e.message))?.[1] ?? 'other';
+    return { kind: 'trap', trap: kind, message: e.message };
+  }
+  if (e instanceof RangeError && /call stack/.test(e.message)) {
+    return { kind: 'trap', trap: 'stack-overflow', message: e.message };
+  }
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { kind: 'host', message };
+}
+
+export function describeFault(f: Fault): string {
+  if (f.kind === 'abort') return `abort: ${f.message}${f.file ? ` (${f.file}:${f.line}:${f.column})` : ''}`;
+  if (f.kind === 'trap') return `trap ${f.trap}: ${f.message}`;
+  return `host fault: ${f.message}`;
+}
