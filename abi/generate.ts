@@ -1,5 +1,6 @@
 // npm run gen: writes every file generated from abi/table.ts.
 // With --check: writes nothing, lists the files that differ, exits 1 if any.
+// With --root DIR: works on another copy of the tree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,8 @@ export function write(root: string): string[] {
 const here = dirname(fileURLToPath(import.meta.url));
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const root = resolve(here, '..');
+  const at = process.argv.indexOf('--root');
+  const root = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : resolve(here, '..');
   if (process.argv.includes('--check')) {
     const bad = stale(root);
     for (const p of bad) console.error(`stale: ${p} differs from abi/table.ts; run npm run gen`);

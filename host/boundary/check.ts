@@ -9,7 +9,6 @@ import type { Caller } from './context.js';
 import { LIVE, type Table } from './records.js';
 
 export const OK = BF_STATUS_SUCCESS;
-const REGS = BigInt(BF_REG_T_COUNT);
 
 export function handleOk(ext: Caller, handle: bigint): boolean {
   return ext.handle !== undefined && handle === ext.handle;
@@ -27,8 +26,10 @@ export function owned(table: Table, id: number, n: number, ext: Caller): bf_stat
   return OK;
 }
 
-export function regOk(reg: bigint): boolean {
-  return reg >= 0n && reg < REGS;
+/** a bf_reg_t as a number, or -1 when it names no register (a Number compare is cheaper than two BigInt ones) */
+export function regIndex(reg: bigint): number {
+  const r = Number(reg);
+  return r >= 0 && r < BF_REG_T_COUNT ? r : -1;
 }
 
 export function idInRange(id: number, size: number): boolean {

@@ -50,6 +50,7 @@ export interface SimOptions {
 export const SIM_DEFAULTS = { arch: 'amd' as Arch, pps: 1, vms: 16, vps: 16, vpss: 16, pages: 64, guest: 'cpuid', budget: 10_000_000 };
 
 const MAX_HANDLES = 8;
+const MAX_HANDLE = BigInt(MAX_HANDLES);
 /** where the kernel maps the pages it hands out, and their physical addresses */
 const PAGE_VIRT_BASE = 0x0000600000000000n;
 const PAGE_PHYS_BASE = 0x0000000100000000n;
@@ -142,8 +143,14 @@ export class Sim implements Microkernel {
 
   // ---- validation shared by the syscalls ----
 
+  /** the last handle found open: the common case costs one comparison */
+  private knownHandle = -1n;
+
   private handleOk(handle: bigint): boolean {
-    return handle > 0n && handle <= BigInt(MAX_HANDLES) && this.s.handles[Number(handle) - 1] === 1;
+    if (handle === this.knownHandle) return true;
+    if (!(handle > 0n && handle <= MAX_HANDLE && this.s.handles[Number(handle) - 1] === 1)) return false;
+    this.knownHandle = handle;
+    return true;
   }
 
   private liveVm(id: number): boolean {
@@ -181,6 +188,7 @@ export class Sim implements Microkernel {
   bf_handle_op_close_handle(handle: bigint): bf_status_t {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     this.s.handles[Number(handle) - 1] = 0;
+    this.knownHandle = -1n;
     return OK;
   }
 

@@ -6,7 +6,7 @@ import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS2, BF_STATUS_INVALID_PARAMS3,
   BF_STATUS_INVALID_PERM_DENIED, BF_STATUS_SUCCESS, type bf_status_t,
 } from '../../abi/bf.js';
-import { BAD_HANDLE, handleOk, owned, regOk } from '../check.js';
+import { BAD_HANDLE, handleOk, owned, regIndex } from '../check.js';
 import type { Caller, Env } from '../context.js';
 import { create, destroy } from '../lifecycle.js';
 import { LIVE, NONE } from '../records.js';
@@ -83,9 +83,10 @@ export function vpsImports(env: Env, ext: Caller) {
       if (!handleOk(ext, handle)) return BAD_HANDLE;
       const st = owned(vpss, vpsid, 1, ext);
       if (st !== OK) return st;
-      if (!regOk(reg)) return BF_STATUS_INVALID_PARAMS2;
+      const r = regIndex(reg);
+      if (r < 0) return BF_STATUS_INVALID_PARAMS2;
       if (!mem.outOk(value_out, 8)) return BF_STATUS_INVALID_PARAMS3;
-      const status = mk.bf_vps_op_read_reg(handle, vpsid, Number(reg));
+      const status = mk.bf_vps_op_read_reg(handle, vpsid, r);
       if (status === OK) mem.u64[value_out >>> 3] = mk.out[0];
       return status;
     },
@@ -94,8 +95,9 @@ export function vpsImports(env: Env, ext: Caller) {
       if (!handleOk(ext, handle)) return BAD_HANDLE;
       const st = owned(vpss, vpsid, 1, ext);
       if (st !== OK) return st;
-      if (!regOk(reg)) return BF_STATUS_INVALID_PARAMS2;
-      return mk.bf_vps_op_write_reg(handle, vpsid, Number(reg), BigInt.asUintN(64, value));
+      const r = regIndex(reg);
+      if (r < 0) return BF_STATUS_INVALID_PARAMS2;
+      return mk.bf_vps_op_write_reg(handle, vpsid, r, BigInt.asUintN(64, value));
     },
 
     bf_vps_op_run(handle: bigint, vpsid: number, vpid: number, vmid: number): bigint {
