@@ -19,7 +19,7 @@ import { GUEST_STATE_MSRS, hostMsrs, nativeCpuid, nativeIn } from './guest/cpu.j
 import { assemble, COM1, format, length, RAX, RCX, RDX, type Program } from './guest/program.js';
 import { findScenario } from './guest/scenarios.js';
 import {
-  EXIT_LOG, EXIT_LOG_FIELDS, FREE, LIVE, NONE, PP_DONE, PP_EXITED, PP_IDLE, PP_PROMOTE, PP_READY,
+  EXIT_LOG, EXIT_LOG_FIELDS, FREE, LIVE, NONE, PP_DONE, PP_EXITED, PP_PROMOTE, PP_READY,
   PRINT_MAX, SimState, ZOMBIE,
 } from './state.js';
 

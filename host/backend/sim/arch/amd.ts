@@ -4,7 +4,7 @@
 import { bf_reg_t } from '../../../abi/bf.js';
 import { BF_SVM_EXIT_INVALID, BF_SVM_EXIT_CPUID, BF_SVM_EXIT_HLT, BF_SVM_EXIT_IO, BF_SVM_EXIT_RDMSR, BF_SVM_EXIT_VMCALL, BF_SVM_EXIT_SHUTDOWN } from '../../../abi/bf.js';
 import type { SimState } from '../state.js';
-import { bitmapBit, BlockViews, type Access, type ArchModel, type PageReader } from './arch.js';
+import { bitmapBit, BlockViews, type ArchModel, type PageReader } from './arch.js';
 import { EFER_SVME, rootState } from './root.js';
 
 const VMCB = 4096;

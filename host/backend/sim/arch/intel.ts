@@ -7,7 +7,7 @@ import {
   BF_VMX_EXIT_RDMSR, BF_VMX_EXIT_SHUTDOWN, BF_VMX_EXIT_VMCALL, BF_VMX_EXIT_WRMSR,
 } from '../../../abi/bf.js';
 import type { SimState } from '../state.js';
-import { bitmapBit, type Access, type ArchModel, type PageReader } from './arch.js';
+import { bitmapBit, type ArchModel, type PageReader } from './arch.js';
 import { rootState } from './root.js';
 
 export const VMCS_IO_BITMAP_A = 0x2000;
