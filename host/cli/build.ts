@@ -1,6 +1,6 @@
 // bfx build: AssemblyScript extensions to WebAssembly.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { compile, CompileError, stale, target } from '../loader/compile.js';
 import { ROOT } from '../paths.js';
 import { EXIT, parse, type Io } from './common.js';
@@ -40,6 +40,11 @@ export async function build(args: string[], io: Io): Promise<number> {
   const paths = positionals.length ? positionals : extensionsIn(existsSync(local) ? local : join(ROOT, 'extensions'));
   const results: { name: string; entry: string; wasm: string; result: 'built' | 'up-to-date' | 'failed'; ms?: number; error?: string }[] = [];
   for (const p of paths) {
+    if (!existsSync(p)) {
+      results.push({ name: basename(p, '.ts'), entry: resolve(p), wasm: '', result: 'failed', error: 'no such file or folder' });
+      if (!values.json) io.err(`bfx build: ${p}: no such file or folder\n`);
+      continue;
+    }
     const t = target(p);
     const show = relative(process.cwd(), t.outFile) || t.outFile;
     if (!values.force && !stale(t)) {

@@ -2,7 +2,7 @@
 // reports a bad command line in words.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, load: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, load: 3, internal: 4 } as const;
 
 export interface Io {
   out(text: string): void;

@@ -22,16 +22,22 @@ Options:
   -v, --version        the version of bfx
 
 Exit status: 0 all went well; 1 the run finished but something failed;
-2 the command line was wrong; 3 an extension could not be built or loaded.
+2 the command line was wrong; 3 an extension could not be built or loaded;
+4 bfx itself failed (a bug: please report it).
 `;
 
 const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests };
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+  if (cmd === undefined) {
+    // a command line without a command is wrong: the help goes where errors go
+    io.err(HELP);
+    return EXIT.usage;
+  }
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     io.out(HELP);
-    return cmd === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (cmd === '-v' || cmd === '--version') {
     io.out(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
@@ -49,6 +55,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       io.err(`bfx ${cmd}: ${e.message} (bfx ${cmd} --help)\n`);
       return EXIT.usage;
     }
-    throw e;
+    // a bug of bfx's own, not the extension's: say so, with what is needed to report it
+    io.err(`bfx ${cmd}: internal error, please report it with this text:\n${e instanceof Error ? e.stack : String(e)}\n`);
+    return EXIT.internal;
   }
 }

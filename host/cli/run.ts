@@ -61,7 +61,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   const timeout = integer('timeout', values.timeout, 1, 86400);
   const guest = values.guest ?? SIM_DEFAULTS.guest;
   try {
-    findScenario(guest);
+    // the name, and its argument too (cpuid-loop:N): the sim would throw on a bad one later
+    const { scenario, arg } = findScenario(guest);
+    scenario.program(0, arg);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -74,8 +76,10 @@ export async function run(args: string[], io: Io): Promise<number> {
       modules.push(await load(p, { onCompile: (t) => say(`bfx: compiling ${relative(process.cwd(), t.entry)} …`) }));
     } catch (e) {
       if (!(e instanceof LoadError)) throw e;
-      if (json) io.out(`${JSON.stringify({ ok: false, error: e.message, module: e.module, problems: e.problems })}\n`);
-      else io.err(`bfx run: cannot load ${e.message}\n`);
+      // named as the user named it: the module's name alone may not say which file
+      const problems = e.problems.length === 1 ? e.problems[0] : `${e.problems.length} problems:\n${e.problems.map((x) => `  - ${x}`).join('\n')}`;
+      if (json) io.out(`${JSON.stringify({ ok: false, error: `${p}: ${problems}`, path: p, module: e.module, problems: e.problems })}\n`);
+      else io.err(`bfx run: cannot load ${p}: ${problems}\n`);
       return EXIT.load;
     }
   }

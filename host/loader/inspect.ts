@@ -30,7 +30,8 @@ export interface Import {
 
 export interface Export {
   name: string;
-  kind: 'function' | 'table' | 'memory' | 'global';
+  /** 'other' for a kind this reader does not know */
+  kind: 'function' | 'table' | 'memory' | 'global' | 'tag' | 'other';
   /** for a function: its type */
   type?: FuncType;
 }
@@ -51,7 +52,7 @@ export class FormatError extends Error {}
 const VALTYPES: Record<number, ValType> = {
   0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref',
 };
-const KINDS = ['function', 'table', 'memory', 'global'] as const;
+const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
 
 class Reader {
   pos = 0;
@@ -116,9 +117,17 @@ class Reader {
 
 export function inspect(bytes: Uint8Array): ModuleInfo {
   const r = new Reader(bytes);
-  const magic = [r.byte(), r.byte(), r.byte(), r.byte()];
+  const magic = Array.from(bytes.subarray(0, 4));
   if (magic.join() !== '0,97,115,109') throw new FormatError('it does not start with the WebAssembly magic bytes \\0asm');
-  r.skip(4); // version
+  if (bytes.length < 8) throw new FormatError(`it ends inside the 8-byte header, after ${bytes.length} bytes`);
+  const version = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0, true);
+  if (version !== 1) {
+    // 0x0001000d: a component (the component model's layer 1), which wraps core modules
+    throw new FormatError(version === 0x1000d
+      ? 'it is a WebAssembly component; an extension is a core module'
+      : `it is WebAssembly version ${version}; an extension is a version 1 module`);
+  }
+  r.skip(8);
   const types: FuncType[] = [];
   const imports: Import[] = [];
   const funcTypes: number[] = []; // type index of every function: imported ones first
@@ -131,6 +140,9 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
     const id = r.byte();
     const size = r.u32();
     const end = r.pos + size;
+    if (end > bytes.length) {
+      throw new FormatError(`it is cut short: section ${id} at byte ${r.pos} says it holds ${size} bytes, but the file ends after ${bytes.length - r.pos}`);
+    }
     const s = new Reader(bytes, end);
     s.pos = r.pos;
     switch (id) {
@@ -173,7 +185,7 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
       case 7: // exports
         for (let n = s.u32(); n > 0; n--) {
           const name = s.name();
-          const kind = KINDS[s.byte()];
+          const kind = KINDS[s.byte()] ?? 'other';
           exportsRaw.push({ name, kind, index: s.u32() });
         }
         break;

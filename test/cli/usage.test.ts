@@ -1,0 +1,87 @@
+// bfx's help, and what it says when the command line is wrong: exit 2,
+// with a message on stderr that names the problem.
+import { beforeAll, describe, it } from 'vitest';
+import { bfx, staleDist } from './bfx.js';
+
+beforeAll(() => {
+  const stale = staleDist();
+  if (stale.length) throw new Error(`dist/ is older than ${stale.join(', ')}: run npx tsc -p tsconfig.json before the CLI tests`);
+});
+
+describe.concurrent('help', () => {
+  it('bfx --help: the commands and the exit statuses, exit 0', async ({ expect }) => {
+    const r = await bfx(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: bfx <command> [options]');
+    for (const c of ['build [paths...]', 'run <extension...>', 'guests']) expect(r.stdout).toContain(c);
+    expect(r.stdout).toContain('Exit status: 0 all went well; 1 the run finished but something failed;');
+    expect(r.stderr).toBe('');
+  });
+
+  it('bfx run --help: every option, exit 0', async ({ expect }) => {
+    const r = await bfx(['run', '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: bfx run <extension...> [options]');
+    for (const o of ['--target <t>', '--guest <name>', '--pps <n>', '--arch <a>', '--config <text>', '--max-exits <n>', '--timeout <s>', '--json', '--quiet', '-h, --help']) {
+      expect(r.stdout).toContain(o);
+    }
+    expect(r.stderr).toBe('');
+  });
+
+  it('bfx build --help: every option, exit 0', async ({ expect }) => {
+    const r = await bfx(['build', '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: bfx build [paths...] [options]');
+    for (const o of ['--force', '--quiet', '--json', '-h, --help']) expect(r.stdout).toContain(o);
+    expect(r.stdout).toContain('<folder>/build/<name>.wasm');
+  });
+
+  it('bfx guests --help and bfx help', async ({ expect }) => {
+    const g = await bfx(['guests', '-h']);
+    expect(g.exitCode).toBe(0);
+    expect(g.stdout).toContain('Usage: bfx guests [--json]');
+    const h = await bfx(['help']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toContain('Usage: bfx <command> [options]');
+  });
+
+  it('bfx --version: the version of the package', async ({ expect }) => {
+    const r = await bfx(['--version']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+// each spawns its own bfx: they run side by side (expect is the test's own)
+describe.concurrent('a wrong command line exits 2 and says what is wrong on stderr', () => {
+  it.for<[string[], string]>([
+    [['run', 'extensions/cpuid', '--bogus'], "bfx run: Unknown option '--bogus' (bfx run --help)"],
+    [['run', 'extensions/cpuid', '--pps', 'abc'], 'bfx run: --pps takes a whole number from 1 to 64, not "abc" (bfx run --help)'],
+    [['run', 'extensions/cpuid', '--pps', '0'], 'bfx run: --pps takes a whole number from 1 to 64, not "0"'],
+    [['run', 'extensions/cpuid', '--max-exits', '1.5'], 'bfx run: --max-exits takes a whole number from 1'],
+    [['run', 'extensions/cpuid', '--timeout=-3'], 'bfx run: --timeout takes a whole number from 1 to 86400, not "-3"'],
+    [['run', 'extensions/cpuid', '--target', 'nope'], 'bfx run: --target takes sim or qemu or bochs, not "nope" (bfx run --help)'],
+    [['run', 'extensions/cpuid', '--target', 'qemu'], 'bfx run: --target qemu is not available yet: only the embedded reference microkernel (sim) is'],
+    [['run', 'extensions/cpuid', '--arch', 'arm'], 'bfx run: --arch takes amd or intel, not "arm"'],
+    [['run'], 'bfx run: name at least one extension to run, e.g. bfx run extensions/cpuid (bfx run --help)'],
+    [['run', 'extensions/cpuid', '--guest', 'nope'], 'bfx run: unknown guest "nope"; the guests are: cpuid, msr, io, vmcall, tour, cpuid-loop, idle, runaway'],
+    [['run', 'extensions/cpuid', '--guest', 'cpuid-loop:abc'], 'bfx run: guest cpuid-loop: N must be a positive integer, not "abc" (bfx run --help)'],
+    [['run', 'extensions/cpuid', '--config'], "bfx run: Option '--config <value>' argument missing (bfx run --help)"],
+    [['build', '--bogus'], "bfx build: Unknown option '--bogus' (bfx build --help)"],
+    [['guests', 'extra'], 'bfx guests: it takes no arguments, but was given "extra" (bfx guests --help)'],
+    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests (bfx --help)'],
+  ])('bfx %j', async ([args, message], { expect }) => {
+    const r = await bfx(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.split('\n').length).toBeLessThanOrEqual(2); // one line, no stack trace
+    expect(r.stdout).toBe('');
+  });
+
+  it('bfx alone: the help, on stderr, exit 2', async ({ expect }) => {
+    const r = await bfx([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('Usage: bfx <command> [options]');
+    expect(r.stdout).toBe('');
+  });
+});
