@@ -9,18 +9,39 @@ import {
 import { statusName } from '../../host/abi/status.js';
 import type { Microkernel } from '../../host/backend/microkernel.js';
 import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
+import { ExtensionExit } from '../../host/boundary/guard.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Host, type OutputLine } from '../../host/run/host.js';
 import type { Extension, ExtensionOptions } from '../../host/sandbox/extension.js';
+import { ExtensionAbort } from '../../host/sandbox/trap.js';
+
+/**
+ * What a backend can be asked for beyond the ABI itself. A conformance case
+ * that needs one says so, and is skipped on a backend that lacks it.
+ * - faults: SimOptions.faults (host-side exceptions injected into a syscall)
+ * - unsupported: SimOptions.unsupported (pretending not to implement a syscall)
+ * - limits: SimOptions.pps/vms/vps/vpss/pages (chosen processor count and pool sizes)
+ * - amd, intel: SimOptions.arch (a microkernel of that architecture)
+ * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
+ */
+export type Capability = 'faults' | 'unsupported' | 'limits' | 'amd' | 'intel' | 'guest';
+
+export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'amd', 'intel', 'guest'];
 
 export interface Backend {
   name: string;
+  /** what it can be asked for; all of CAPABILITIES when undefined */
+  provides?: readonly Capability[];
   create(opts: SimOptions): Microkernel;
 }
 
 /** the backends every ABI case runs against; the remote backend joins them when it lands */
-export const backends: Backend[] = [{ name: 'sim', create: (o) => new Sim(o) }];
+export const backends: Backend[] = [{ name: 'sim', provides: CAPABILITIES, create: (o) => new Sim(o) }];
+
+export function provides(backend: Backend, c: Capability): boolean {
+  return (backend.provides ?? CAPABILITIES).includes(c);
+}
 
 let driverModule: Promise<LoadedModule> | undefined;
 function driver(): Promise<LoadedModule> {
@@ -74,6 +95,29 @@ export class DriverExt {
     if (st !== BF_STATUS_SUCCESS) throw new Error(`${name} returned ${statusName(st)}`);
   }
 
+  /** the call must fail with exactly this status */
+  fails(name: SyscallName, status: bigint, ...args: (number | bigint)[]): void {
+    const st = this.call(name, ...args);
+    if (st !== status) throw new Error(`${name} returned ${statusName(st)}, not ${statusName(status)}`);
+  }
+
+  /** bytes into the extension's memory at ptr */
+  write(ptr: number, bytes: Uint8Array): void {
+    this.ext.memory.u8.set(bytes, ptr);
+  }
+
+  /** a NUL-terminated UTF-8 string into the extension's memory at ptr */
+  cstr(ptr: number, text: string): void {
+    this.write(ptr, new Uint8Array([...new TextEncoder().encode(text), 0]));
+  }
+
+  /** opens the handle and nothing more: what an entry point that registers callbacks itself starts with */
+  open(): bigint {
+    this.ok('bf_handle_op_open_handle', BF_SPEC_ID1_VAL, this.scratch(6));
+    this.handle = BigInt.asIntN(64, this.u64(this.scratch(6)));
+    return this.handle;
+  }
+
   createVm(): number {
     this.ok('bf_vm_op_create_vm', this.handle, this.scratch(7));
     return this.u16(this.scratch(7));
@@ -94,10 +138,19 @@ export class DriverExt {
     return this.u64(this.scratch(7));
   }
 
+  writeReg(vpsid: number, reg: number, value: bigint): void {
+    this.ok('bf_vps_op_write_reg', this.handle, vpsid, reg, value);
+  }
+
+  /** a page from bf_mem_op_alloc_page: its address in the extension's memory and its physical address */
+  allocPage(): { virt: number; phys: bigint } {
+    this.ok('bf_mem_op_alloc_page', this.handle, this.scratch(5), this.scratch(4));
+    return { virt: Number(this.u64(this.scratch(5))), phys: this.u64(this.scratch(4)) };
+  }
+
   /** what the default entry point does: open the handle, register every callback, wait */
   openAndWait(): void {
-    this.ok('bf_handle_op_open_handle', BF_SPEC_ID1_VAL, this.scratch(6));
-    this.handle = BigInt.asIntN(64, this.u64(this.scratch(6)));
+    this.open();
     this.ok('bf_callback_op_register_bootstrap', this.handle, this.slot('BOOTSTRAP'));
     this.ok('bf_callback_op_register_vmexit', this.handle, this.slot('VMEXIT'));
     this.ok('bf_callback_op_register_fail', this.handle, this.slot('FAIL'));
@@ -105,10 +158,26 @@ export class DriverExt {
   }
 }
 
+/**
+ * Whether an exception thrown out of a test's handler is the test's own (a
+ * failed expect, a failed ok()), as opposed to what a handler does on
+ * purpose to the extension: exit, trap, abort.
+ */
+function testError(e: unknown): boolean {
+  return !(e instanceof ExtensionExit) && !(e instanceof WebAssembly.RuntimeError) && !(e instanceof ExtensionAbort)
+    && !(e instanceof RangeError && /call stack/.test(e.message));
+}
+
 export class Driver {
   readonly output: OutputLine[] = [];
   readonly host: Host;
   readonly exts: DriverExt[] = [];
+  /**
+   * Errors of the test thrown out of a handler (main, bootstrap, vmexit,
+   * fail). The host contains them as faults of the extension, so a test
+   * would never see them: check() throws the first.
+   */
+  readonly errors: unknown[] = [];
 
   private constructor(readonly mk: Microkernel) {
     this.host = new Host(mk, { onOutput: (l) => this.output.push(l) });
@@ -121,20 +190,33 @@ export class Driver {
     for (const o of exts) {
       const de = new DriverExt();
       const on = de.on;
+      const noted = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A): void => {
+        try {
+          fn(...a);
+        } catch (e) {
+          if (testError(e)) d.errors.push(e);
+          throw e;
+        }
+      };
       de.ext = d.host.add(m, {
         ...o,
         extraImports: {
           test: {
-            main: (v: number) => (on.main ? on.main(v) : de.openAndWait()),
-            bootstrap: (p: number) => on.bootstrap?.(p),
-            vmexit: (v: number, r: bigint) => on.vmexit?.(v, BigInt.asUintN(64, r)),
-            fail: (s: bigint) => on.fail?.(BigInt.asUintN(64, s)),
+            main: noted((v: number) => (on.main ? on.main(v) : de.openAndWait())),
+            bootstrap: noted((p: number) => on.bootstrap?.(p)),
+            vmexit: noted((v: number, r: bigint) => on.vmexit?.(v, BigInt.asUintN(64, r))),
+            fail: noted((s: bigint) => on.fail?.(BigInt.asUintN(64, s))),
           },
         },
       });
       d.exts.push(de);
     }
     return d;
+  }
+
+  /** throws the first error a handler of the test threw, if any */
+  check(): void {
+    if (this.errors.length) throw this.errors[0];
   }
 
   /** the first driver extension */
@@ -171,6 +253,22 @@ export class Driver {
     ext.on.bootstrap = undefined;
     if (error) throw error;
     return result as T;
+  }
+
+  /** resumes the processors that have a guest to run and delivers their exits, until none has */
+  loop(): this {
+    this.host.loop();
+    return this;
+  }
+
+  /** lines the kernel printed (its dumps) */
+  kernelLines(): string[] {
+    return this.output.filter((l) => l.source === 'kernel').map((l) => l.text);
+  }
+
+  /** lines the driver extensions printed through bf_debug_op_* (they all have one name: tell them apart by what they print) */
+  extensionLines(): string[] {
+    return this.output.filter((l) => l.source === 'extension').map((l) => l.text);
   }
 
   guestLines(ppid = 0): string[] {
