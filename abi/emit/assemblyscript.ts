@@ -122,6 +122,12 @@ export function emitAssemblyScript(): string {
   for (let i = 1; i < slots; i++) L.push(`const ${outSlot(i)}: usize = BF_OUT0 + ${8 * i};`);
   L.push('let last_status: bf_status_t = BF_STATUS_SUCCESS;');
   L.push('');
+  L.push('/** the name the ABI gives a status, for messages; its hex when it is none of them */');
+  L.push('export function bf_status_name(status: bf_status_t): string {');
+  for (const st of statuses) L.push(`  if (status == ${st.name}) return '${st.name}';`);
+  L.push("  return '0x' + status.toString(16);");
+  L.push('}');
+  L.push('');
   L.push('/** the status of the last syscall made through the typed functions below */');
   L.push('export function bf_last_status(): bf_status_t {');
   L.push('  return last_status;');

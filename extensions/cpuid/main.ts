@@ -6,7 +6,7 @@ import {
   BF_INVALID_ID, BF_SPEC_ID1_MASK, BF_SPEC_ID1_VAL, BF_STATUS_SUCCESS, BFX_ARCH_AMD,
   bf_callback_op_register_bootstrap, bf_callback_op_register_fail, bf_callback_op_register_vmexit,
   bf_callback_op_wait, bf_control_op_exit, bf_debug_op_dump_vps, bf_debug_op_write_str,
-  bf_handle_op_open_handle, bf_last_status, bf_reg_t, bf_vm_op_create_vm, bf_vp_op_create_vp,
+  bf_handle_op_open_handle, bf_last_status, bf_reg_t, bf_status_name, bf_vm_op_create_vm, bf_vp_op_create_vp,
   bf_vps_op_advance_ip_and_run_current, bf_vps_op_create_vps, bf_vps_op_init_as_root,
   bf_vps_op_promote, bf_vps_op_read_reg, bf_vps_op_run, bf_vps_op_write32, bf_vps_op_write_reg,
   bfx_arch, bfx_cpuid, bfx_exit, bfx_exit_kind, bfx_ppid,
@@ -39,7 +39,7 @@ function chars(at: i32): u32 {
 /** when the last syscall failed: say which, and stop the extension */
 function check(what: string): void {
   if (bf_last_status() == BF_STATUS_SUCCESS) return;
-  bf_debug_op_write_str(handle, 'cpuid: ' + what + ' failed: 0x' + bf_last_status().toString(16) + '\n');
+  bf_debug_op_write_str(handle, 'cpuid: ' + what + ' failed: ' + bf_status_name(bf_last_status()) + '\n');
   bf_control_op_exit(handle);
 }
 
@@ -106,7 +106,7 @@ function vmexit(vpsid: u16, exit_reason: u64): void {
 // Called when one of our callbacks failed on a processor: give that
 // processor back to its OS, without a hypervisor, rather than stop it.
 function fail(status: u64): void {
-  bf_debug_op_write_str(handle, 'cpuid: a callback failed (0x' + status.toString(16) + '); promoting the guest\n');
+  bf_debug_op_write_str(handle, 'cpuid: a callback failed (' + bf_status_name(status) + '); giving the processor back to its OS\n');
   bf_vps_op_promote(handle, vpsOfPp[bfx_ppid()]);
 }
 

@@ -196,6 +196,23 @@ const BF_OUT0: usize = memory.data(16, 8);
 const BF_OUT1: usize = BF_OUT0 + 8;
 let last_status: bf_status_t = BF_STATUS_SUCCESS;
 
+/** the name the ABI gives a status, for messages; its hex when it is none of them */
+export function bf_status_name(status: bf_status_t): string {
+  if (status == BF_STATUS_SUCCESS) return 'BF_STATUS_SUCCESS';
+  if (status == BF_STATUS_FAILURE_UNKNOWN) return 'BF_STATUS_FAILURE_UNKNOWN';
+  if (status == BF_STATUS_FAILURE_INVALID_HANDLE) return 'BF_STATUS_FAILURE_INVALID_HANDLE';
+  if (status == BF_STATUS_FAILURE_UNSUPPORTED) return 'BF_STATUS_FAILURE_UNSUPPORTED';
+  if (status == BF_STATUS_INVALID_PERM_EXT) return 'BF_STATUS_INVALID_PERM_EXT';
+  if (status == BF_STATUS_INVALID_PERM_DENIED) return 'BF_STATUS_INVALID_PERM_DENIED';
+  if (status == BF_STATUS_INVALID_PARAMS0) return 'BF_STATUS_INVALID_PARAMS0';
+  if (status == BF_STATUS_INVALID_PARAMS1) return 'BF_STATUS_INVALID_PARAMS1';
+  if (status == BF_STATUS_INVALID_PARAMS2) return 'BF_STATUS_INVALID_PARAMS2';
+  if (status == BF_STATUS_INVALID_PARAMS3) return 'BF_STATUS_INVALID_PARAMS3';
+  if (status == BF_STATUS_INVALID_PARAMS4) return 'BF_STATUS_INVALID_PARAMS4';
+  if (status == BF_STATUS_INVALID_PARAMS5) return 'BF_STATUS_INVALID_PARAMS5';
+  return '0x' + status.toString(16);
+}
+
 /** the status of the last syscall made through the typed functions below */
 export function bf_last_status(): bf_status_t {
   return last_status;

@@ -20,9 +20,10 @@ export type OutputLine =
  * idle: no guest ever ran; running: a guest is set to run; halted: its guest
  * executed HLT with nothing to wake it; promoted: its guest ran on without a
  * hypervisor to the end; shutdown: its guest triple-faulted; stopped: the
- * host could not go on (the reason says why).
+ * host could not go on (the reason says why); limit: it was still running
+ * when the run reached its limit of exits or time.
  */
-export type PpState = 'idle' | 'running' | 'halted' | 'promoted' | 'shutdown' | 'stopped';
+export type PpState = 'idle' | 'running' | 'halted' | 'promoted' | 'shutdown' | 'stopped' | 'limit';
 
 export interface PpStatus {
   ppid: number;
@@ -102,10 +103,15 @@ export class Host {
   /** calls every waiting extension's bootstrap on every processor, in order */
   bootstrap(): void {
     for (const pp of this.pps) {
+      let runner: Extension | undefined;
       for (const ext of this.extensions) {
         if (ext.state !== 'waiting' || !ext.callbacks.bootstrap) continue;
         const next = this.deliver(ext, 'bootstrap', pp.ppid, [pp.ppid]);
-        if (next !== 'none') pp.state = 'running';
+        if (next === 'none') continue;
+        // a processor runs one VPS: the last run asked for is the one loaded
+        if (runner) this.output({ source: 'host', text: `pp ${pp.ppid}: ${ext.name} ran its VPS after ${runner.name} had; ${ext.name}'s runs, ${runner.name}'s waits` });
+        runner = ext;
+        pp.state = 'running';
       }
     }
   }
@@ -162,8 +168,11 @@ export class Host {
         if (ev.kind === 'exit') exits++;
       }
       if (exits >= this.opts.maxExits || performance.now() > deadline) {
-        this.limit = exits >= this.opts.maxExits ? `stopped after ${exits} VM exits (--max-exits)` : `stopped after ${this.opts.timeoutMs} ms (--timeout)`;
-        for (const pp of this.pps) if (pp.state === 'running') this.stop(pp, this.limit);
+        const max = this.opts.maxExits;
+        this.limit = exits >= max
+          ? `the run reached its limit of ${max} VM exit${max === 1 ? '' : 's'} (--max-exits)`
+          : `the run reached its time limit of ${this.opts.timeoutMs / 1000} s (--timeout)`;
+        for (const pp of this.pps) if (pp.state === 'running') pp.state = 'limit';
         return;
       }
     }

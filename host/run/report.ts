@@ -65,7 +65,7 @@ export function report(host: Host, durationMs: number): RunReport {
   const count = (t: typeof records.vm) => ({ live: t.count(LIVE), zombie: t.count(ZOMBIE) });
   const ok = !host.limit
     && extensions.every((e) => e.faults.length === 0)
-    && host.pps.every((p) => p.state !== 'stopped' && p.state !== 'shutdown');
+    && host.pps.every((p) => p.state !== 'stopped' && p.state !== 'shutdown' && p.state !== 'limit');
   return {
     ok,
     backend: host.mk.hello.name,
@@ -93,6 +93,7 @@ function ppLine(p: PpStatus): string {
     case 'promoted': return `pp${p.ppid}: guest promoted, ran on without a hypervisor, after ${exits}`;
     case 'shutdown': return `pp${p.ppid}: guest shut down (${p.why}) after ${exits}`;
     case 'stopped': return `pp${p.ppid}: stopped after ${exits}: ${p.why}`;
+    case 'limit': return `pp${p.ppid}: still running after ${exits} when the run hit its limit`;
   }
 }
 
@@ -106,7 +107,10 @@ export function renderReport(r: RunReport): string {
     if (total) L.push(`    syscalls: ${counts(e.syscalls)}`);
     for (const f of e.faults) L.push(`    fault in ${f.where}${f.where === 'main' || f.where === 'start' ? '' : ` on pp${f.ppid}`}: ${f.text}`);
   }
-  const res = Object.entries(r.resources).map(([k, v]) => `${v.live} ${k}${v.live === 1 ? '' : 's'}${v.zombie ? ` (+${v.zombie} zombie)` : ''}`).join(', ');
+  const noun = { vm: ['VM', 'VMs'], vp: ['VP', 'VPs'], vps: ['VPS', 'VPSs'] } as const;
+  const res = (Object.keys(noun) as (keyof typeof noun)[])
+    .map((k) => `${r.resources[k].live} ${noun[k][r.resources[k].live === 1 ? 0 : 1]}${r.resources[k].zombie ? ` (+${r.resources[k].zombie} zombie)` : ''}`)
+    .join(', ');
   L.push(`  resources left: ${res}`);
   if (r.limit) L.push(`  ${r.limit}`);
   if (r.audit.records.length) {
