@@ -2,7 +2,7 @@
 // typed microkernel interface the host is written against.
 import {
   callbackSignatures, constants, encoding, exitReasons, groups, regs, statuses,
-  syscalls, syscallRax, wasmParams, type Param, type Syscall,
+  syscalls, syscallRax, wasmParams, wasmType, type Param, type Syscall,
 } from '../table.js';
 import { banner, hex, idxConstant } from './names.js';
 
@@ -88,8 +88,9 @@ export function emitTypeScript(): string {
   L.push('export const BF_SYSCALL_ID: { readonly [K in SyscallName]: number } = {');
   syscalls.forEach((s, id) => L.push(`  ${s.name}: ${id},`));
   L.push('};');
-  L.push('export const BF_CALLBACK_ARITY: { readonly [K in CallbackKind]: number } = {');
-  for (const [k, v] of Object.entries(callbackSignatures)) L.push(`  ${k}: ${v.length},`);
+  L.push('/** the WebAssembly parameters of each callback; callbacks return nothing */');
+  L.push("export const BF_CALLBACK_WASM: { readonly [K in CallbackKind]: readonly ('i32' | 'i64')[] } = {");
+  for (const [k, v] of Object.entries(callbackSignatures)) L.push(`  ${k}: [${v.map((p) => `'${wasmType(p)}'`).join(', ')}],`);
   L.push('};');
 
   L.push('', '// ---- the microkernel, as the host calls it ----');

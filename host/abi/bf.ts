@@ -719,10 +719,11 @@ export const BF_SYSCALL_ID: { readonly [K in SyscallName]: number } = {
   bf_mem_op_free_page: 39,
   bf_mem_op_virt_to_phys: 40,
 };
-export const BF_CALLBACK_ARITY: { readonly [K in CallbackKind]: number } = {
-  bootstrap: 1,
-  vmexit: 2,
-  fail: 1,
+/** the WebAssembly parameters of each callback; callbacks return nothing */
+export const BF_CALLBACK_WASM: { readonly [K in CallbackKind]: readonly ('i32' | 'i64')[] } = {
+  bootstrap: ['i32'],
+  vmexit: ['i32', 'i64'],
+  fail: ['i64'],
 };
 
 // ---- the microkernel, as the host calls it ----

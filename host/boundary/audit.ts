@@ -5,7 +5,7 @@ export interface AuditRecord {
   /** milliseconds since the host started */
   at: number;
   /** what kind of event: an exception contained, a backend that disagreed, a rollback */
-  kind: 'exception' | 'disagreement' | 'rollback' | 'fault';
+  kind: 'exception' | 'disagreement' | 'rollback';
   extension: string;
   syscall?: string;
   message: string;

@@ -2,6 +2,7 @@
 // host's state around it (the microkernel, the records, where execution is).
 import type { CallbackKind } from '../abi/bf.js';
 import type { Limits, Microkernel } from '../backend/microkernel.js';
+import type { FuncType } from '../loader/inspect.js';
 import type { ExtensionMemory } from '../sandbox/memory.js';
 import type { Audit } from './audit.js';
 import type { Records } from './records.js';
@@ -21,6 +22,8 @@ export interface Caller {
   handle: bigint | undefined;
   /** the exported function table callbacks are registered from */
   readonly table: WebAssembly.Table | undefined;
+  /** the WebAssembly type of each table slot, as the module's element segments say; undefined when they cannot tell */
+  readonly tableTypes: ReadonlyMap<number, FuncType> | undefined;
   readonly callbacks: { [K in CallbackKind]?: (...args: never[]) => unknown };
   /** bf_callback_op_wait was called in the entry point */
   waiting: boolean;

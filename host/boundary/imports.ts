@@ -5,6 +5,7 @@
 import {
   BF_STATUS_FAILURE_UNSUPPORTED, BF_STATUS_INVALID_PERM_EXT, BF_SYSCALLS, type SyscallName,
 } from '../abi/bf.js';
+import { BAD_HANDLE, handleOk } from './check.js';
 import type { Caller, Env } from './context.js';
 import { guard, type ImportFn } from './guard.js';
 import { callbackImports } from './syscalls/callback.js';
@@ -33,8 +34,12 @@ export function bfImports(env: Env, ext: Caller, allowed?: ReadonlySet<SyscallNa
   for (const s of BF_SYSCALLS) {
     const fn = impl[s.name];
     if (!fn) throw new Error(`boundary: ${s.name} has no implementation`);
-    if (allowed && !allowed.has(s.name)) out[s.name] = guard(env, ext, s, () => BF_STATUS_INVALID_PERM_EXT);
-    else if (s.where === 'kernel' && !env.mk.supports(s.name)) out[s.name] = guard(env, ext, s, () => BF_STATUS_FAILURE_UNSUPPORTED);
+    // a refusal still checks the handle first, as every syscall does
+    const refuse = (status: bigint): ImportFn => (s.inputs[0]?.role === 'handle'
+      ? (handle: bigint) => (handleOk(ext, handle) ? status : BAD_HANDLE)
+      : () => status) as ImportFn;
+    if (allowed && !allowed.has(s.name)) out[s.name] = guard(env, ext, s, refuse(BF_STATUS_INVALID_PERM_EXT));
+    else if (s.where === 'kernel' && !env.mk.supports(s.name)) out[s.name] = guard(env, ext, s, refuse(BF_STATUS_FAILURE_UNSUPPORTED));
     else out[s.name] = guard(env, ext, s, fn);
   }
   return out;

@@ -1,6 +1,9 @@
 // Creation and destruction, whatever the backend: a failed create leaves
 // the microkernel as it was (rolled back when the backend threw midway);
-// destroying something in use makes a zombie that is never reusable.
+// destroying something in use makes a zombie that is never reusable. A
+// kernel that answers a create with an ID the records hold taken is not
+// believed: the create fails and an audit record says so; what the kernel
+// did with that ID is for reconciling with it, not for guessing here.
 import { BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_SUCCESS, type bf_status_t } from '../abi/bf.js';
 import { statusName } from '../abi/status.js';
 import type { ResourceKind } from '../backend/microkernel.js';
@@ -45,7 +48,7 @@ function rollback(env: Env, ext: Caller, kind: ResourceKind, syscall: string, ha
  * or a status (as a bigint) when it failed.
  */
 export function create(
-  env: Env, ext: Caller, kind: ResourceKind, syscall: string, handle: bigint, parent: number,
+  env: Env, ext: Caller, kind: ResourceKind, syscall: string, handle: bigint, parent: number, pp: number,
   call: () => bf_status_t,
 ): { status: bf_status_t; id: number } {
   const table = env.records.table(kind);
@@ -65,7 +68,7 @@ export function create(
     });
     return { status: BF_STATUS_FAILURE_UNKNOWN, id: -1 };
   }
-  table.add(id, ext.id, parent);
+  table.add(id, ext.id, parent, pp);
   return { status, id };
 }
 

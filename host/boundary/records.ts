@@ -14,23 +14,28 @@ export class Table {
   readonly owner: Int16Array;
   /** the VM of a VP, the VP of a VPS */
   readonly parent: Uint16Array;
+  /** the physical processor a VPS is assigned to */
+  readonly pp: Uint16Array;
 
   constructor(readonly kind: ResourceKind, readonly size: number) {
     this.state = new Uint8Array(size);
     this.owner = new Int16Array(size).fill(-1);
     this.parent = new Uint16Array(size).fill(NONE);
+    this.pp = new Uint16Array(size).fill(NONE);
   }
 
-  add(id: number, owner: number, parent = NONE): void {
+  add(id: number, owner: number, parent = NONE, pp = NONE): void {
     this.state[id] = LIVE;
     this.owner[id] = owner;
     this.parent[id] = parent;
+    this.pp[id] = pp;
   }
 
   free(id: number): void {
     this.state[id] = FREE;
     this.owner[id] = -1;
     this.parent[id] = NONE;
+    this.pp[id] = NONE;
   }
 
   /** ids that are not free */
@@ -85,7 +90,7 @@ export class Records {
 
   /** everything recorded, for comparing before and after */
   snapshot(): string {
-    const t = (x: Table) => ({ state: [...x.state], owner: [...x.owner], parent: [...x.parent] });
+    const t = (x: Table) => ({ state: [...x.state], owner: [...x.owner], parent: [...x.parent], pp: [...x.pp] });
     return JSON.stringify({
       vm: t(this.vm), vp: t(this.vp), vps: t(this.vps),
       active: [[...this.activeVm], [...this.activeVp], [...this.activeVps]],

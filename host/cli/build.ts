@@ -9,8 +9,8 @@ const HELP = `Usage: bfx build [paths...] [options]
 
 Compiles each extension (a folder with main.ts, or an AssemblyScript .ts
 file) to <folder>/build/<name>.wasm, with the options the bf ABI needs
-(asconfig.json). Without paths: every extension under ./extensions, or
-bfx's own examples when there is none.
+(asconfig.json). Without paths: every extension under ./extensions when
+there is such a folder, otherwise bfx's own examples.
 
 Options:
   --force      compile even when the .wasm is newer than its sources

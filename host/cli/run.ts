@@ -16,7 +16,8 @@ const HELP = `Usage: bfx run <extension...> [options]
 
 Runs extensions on a microkernel: calls each one's entry point, bootstraps
 every physical processor, and hands VM exits to the extension that owns the
-VPS, until every guest has halted. An extension is a .wasm file, an
+VPS, until no processor is left running (its guest halted, shut down or was
+promoted, or the host had to stop it). An extension is a .wasm file, an
 AssemblyScript .ts entry, or a folder with main.ts (built first if stale).
 
 Options:
@@ -24,6 +25,8 @@ Options:
   --guest <name>    the root guest the sim runs (default ${SIM_DEFAULTS.guest}); bfx guests lists them
   --pps <n>         physical processors (default ${SIM_DEFAULTS.pps})
   --arch <a>        amd (SVM, default) or intel (VMX)
+  --pools <sizes>   the sim's pools, e.g. vms=16,vps=16,vpss=16,pages=64
+                    (defaults; vps and vpss grow to one per processor)
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
@@ -42,6 +45,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     guest: { type: 'string' },
     pps: { type: 'string' },
     arch: { type: 'string' },
+    pools: { type: 'string' },
     config: { type: 'string' },
     'max-exits': { type: 'string' },
     timeout: { type: 'string' },
@@ -59,6 +63,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const pps = integer('pps', values.pps, 1, 64) ?? SIM_DEFAULTS.pps;
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
+  const pools = parsePools(values.pools);
   const guest = values.guest ?? SIM_DEFAULTS.guest;
   try {
     // the name, and its argument too (cpuid-loop:N): the sim would throw on a bad one later
@@ -98,7 +103,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   };
 
   const start = performance.now();
-  const sim = new Sim({ arch, pps, guest });
+  const sim = new Sim({ arch, pps, guest, ...pools });
   const host = new Host(sim, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
   for (const m of modules) host.add(m, { config: values.config });
   host.run();
@@ -106,4 +111,19 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (json) io.out(`${JSON.stringify({ ...r, target, guest, output: lines }, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`);
   else io.out(`${renderReport(r)}\n`);
   return r.ok ? EXIT.ok : EXIT.failed;
+}
+
+const POOLS = ['vms', 'vps', 'vpss', 'pages'] as const;
+
+/** "vms=4,pages=128" → { vms: 4, pages: 128 } */
+function parsePools(text: string | undefined): Partial<Record<(typeof POOLS)[number], number>> {
+  if (text === undefined) return {};
+  const out: Partial<Record<(typeof POOLS)[number], number>> = {};
+  for (const part of text.split(',')) {
+    const [key, value] = part.split('=');
+    const k = POOLS.find((p) => p === key.trim());
+    if (!k || value === undefined) throw new UsageError(`--pools takes name=count pairs of ${POOLS.join(', ')}, e.g. vms=4,vpss=8; not "${part}"`);
+    out[k] = integer(`pools ${k}`, value.trim(), 1, 0xfffe);
+  }
+  return out;
 }

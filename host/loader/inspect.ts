@@ -45,6 +45,10 @@ export interface ModuleInfo {
   dataOffsets: number[];
   /** an active data segment whose offset is not a constant */
   dataOffsetUnknown: boolean;
+  /** the type of the function in each slot of table 0 that element segments fill */
+  tableTypes: Map<number, FuncType>;
+  /** an element segment this reader cannot place (an expression offset, or expressions for elements) */
+  tableTypesUnknown: boolean;
 }
 
 export class FormatError extends Error {}
@@ -135,6 +139,8 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
   const memories: Limits[] = [];
   const dataOffsets: number[] = [];
   let dataOffsetUnknown = false;
+  const elements: { offset: number; funcs: number[] }[] = [];
+  let tableTypesUnknown = false;
 
   while (r.pos < bytes.length) {
     const id = r.byte();
@@ -189,6 +195,23 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
           exportsRaw.push({ name, kind, index: s.u32() });
         }
         break;
+      case 9: // elements: which function each table slot holds
+        for (let n = s.u32(); n > 0; n--) {
+          const flags = s.u32();
+          const table = flags === 2 ? s.u32() : 0;
+          if ((flags !== 0 && flags !== 2) || table !== 0 || s.byte() !== 0x41) {
+            tableTypesUnknown = true; // passive, declarative, expressions, another table: not placed here
+            break;
+          }
+          const offset = s.s32() >>> 0;
+          if (s.byte() !== 0x0b) {
+            tableTypesUnknown = true;
+            break;
+          }
+          if (flags === 2) s.byte(); // elemkind: funcref
+          elements.push({ offset, funcs: Array.from({ length: s.u32() }, () => s.u32()) });
+        }
+        break;
       case 11: // data
         for (let n = s.u32(); n > 0; n--) {
           const flags = s.u32();
@@ -214,7 +237,9 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
     kind,
     ...(kind === 'function' ? { type: types[funcTypes[index]] } : {}),
   }));
-  return { imports, exports, memories, dataOffsets, dataOffsetUnknown };
+  const tableTypes = new Map<number, FuncType>();
+  for (const e of elements) e.funcs.forEach((f, i) => tableTypes.set(e.offset + i, types[funcTypes[f]]));
+  return { imports, exports, memories, dataOffsets, dataOffsetUnknown, tableTypes, tableTypesUnknown };
 }
 
 export function signature(t: FuncType): string {

@@ -55,7 +55,9 @@ export function loadBytes(bytes: Uint8Array, name: string, path: string, opts: L
   if (problems.length) throw new LoadError(name, problems);
   const mem = info.imports.find((i) => i.module === 'env' && i.name === 'memory')!;
   const pages = mem.desc.kind === 'memory' ? mem.desc.limits.maximum! : 0;
-  const dataStart = info.dataOffsetUnknown ? 0 : Math.min(pages * 65536, ...info.dataOffsets);
+  // the pool lies below the first data segment; with no data (or data placed
+  // by an expression) where the module's own memory starts is unknown: no pool
+  const dataStart = info.dataOffsetUnknown || !info.dataOffsets.length ? 0 : Math.min(pages * 65536, ...info.dataOffsets);
   return { name, path, module, info, pages, pool: [4096, dataStart] };
 }
 

@@ -6,7 +6,8 @@ import type { GuestEvent, Microkernel } from '../backend/microkernel.js';
 import { Audit } from '../boundary/audit.js';
 import { Current, type Env } from '../boundary/context.js';
 import { describe } from '../boundary/guard.js';
-import { Records } from '../boundary/records.js';
+import { Records, ZOMBIE } from '../boundary/records.js';
+import { exitReasonName } from '../abi/exits.js';
 import type { LoadedModule } from '../loader/load.js';
 import { Extension, type ExtensionOptions } from '../sandbox/extension.js';
 import { describeFault } from '../sandbox/trap.js';
@@ -131,7 +132,7 @@ export class Host {
         const owner = this.env.records.vps.owner[ev.vpsid];
         const ext = this.extensions[owner];
         if (!ext || ext.state !== 'waiting' || !ext.callbacks.vmexit) {
-          this.stop(pp, `vps ${ev.vpsid} exited (reason 0x${ev.reason.toString(16)}) and no running extension handles its exits`);
+          this.stop(pp, `vps ${ev.vpsid} exited (${exitReasonName(this.mk.hello.arch, ev.reason)}) and no running extension handles its exits`);
           return;
         }
         ext.exits.set(ev.reason, (ext.exits.get(ev.reason) ?? 0) + 1);
@@ -156,6 +157,12 @@ export class Host {
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
+        // a VPS destroyed after it was set to run is a zombie: it never runs again
+        const vps = this.env.records.activeVps[pp.ppid];
+        if (this.env.records.vps.state[vps] === ZOMBIE) {
+          this.stop(pp, `vps ${vps} was destroyed after it was set to run: it is a zombie and does not run`);
+          continue;
+        }
         let ev: GuestEvent;
         try {
           ev = this.mk.resume(pp.ppid);

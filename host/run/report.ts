@@ -1,5 +1,5 @@
 // What a run did, as data (for --json and tests) and as text (for people).
-import { BF_EXIT_REASONS } from '../abi/bf.js';
+import { exitReasonName } from '../abi/exits.js';
 import type { Arch } from '../backend/microkernel.js';
 import { LIVE, ZOMBIE } from '../boundary/records.js';
 import { describeFault, type Fault } from '../sandbox/trap.js';
@@ -29,18 +29,6 @@ export interface RunReport {
   exits: Record<string, number>;
   resources: Record<'vm' | 'vp' | 'vps', { live: number; zombie: number }>;
   audit: { records: { kind: string; extension: string; syscall?: string; message: string }[]; dropped: number };
-}
-
-/** "cpuid (0x72)": the name of an exit reason on an architecture, and its number */
-export function exitReasonName(arch: Arch, reason: bigint): string {
-  const hex = `0x${BigInt.asUintN(64, reason).toString(16)}`;
-  if (arch === 'amd') {
-    const all = BF_EXIT_REASONS.filter((r) => r.svm === reason);
-    const name = all.length > 1 ? all.map((r) => r.name).join('/') : all[0]?.name;
-    return name ? `${name} (${hex})` : hex;
-  }
-  const r = BF_EXIT_REASONS.find((x) => x.vmx === reason);
-  return r ? `${r.name} (${reason})` : `exit ${reason}`;
 }
 
 export function report(host: Host, durationMs: number): RunReport {

@@ -46,6 +46,7 @@ export class Extension implements Caller {
   readonly memory: ExtensionMemory;
   handle: bigint | undefined = undefined;
   readonly table: WebAssembly.Table | undefined;
+  readonly tableTypes: Caller['tableTypes'];
   readonly callbacks: Caller['callbacks'] = {};
   waiting = false;
   readonly calls = new Float64Array(BF_SYSCALLS.length);
@@ -63,6 +64,7 @@ export class Extension implements Caller {
     this.name = loaded.name;
     this.config = opts.config ?? '';
     this.msrs = opts.msrs ? new Set(opts.msrs) : undefined;
+    this.tableTypes = loaded.info.tableTypesUnknown ? undefined : loaded.info.tableTypes;
     this.memory = new ExtensionMemory(loaded.pages, loaded.pool);
     const imports: WebAssembly.Imports = {
       ...opts.extraImports,

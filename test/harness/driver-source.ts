@@ -19,12 +19,15 @@ function bootstrap(ppid: u16): void { js_bootstrap(ppid); }
 function vmexit(vpsid: u16, exit_reason: u64): void { js_vmexit(vpsid, exit_reason); }
 function fail(status: u64): void { js_fail(status); }
 function wrongArity(a: u32, b: u32, c: u32): void {}
+function swappedTypes(status: u64, vpsid: u16): void {}
 
 /** table slots of the callbacks, for register_* */
 export const BOOTSTRAP: u32 = bootstrap.index;
 export const VMEXIT: u32 = vmexit.index;
 export const FAIL: u32 = fail.index;
 export const WRONG_ARITY: u32 = wrongArity.index;
+/** two arguments, as vmexit takes, but (i64, i32) where vmexit takes (i32, i64) */
+export const SWAPPED_TYPES: u32 = swappedTypes.index;
 
 /** where outputs can go: 256 bytes, 8-aligned */
 export const SCRATCH: usize = memory.data(256, 8);

@@ -68,7 +68,7 @@ export class DriverExt {
   }
 
   /** a global the driver exports: a callback's table slot, or SCRATCH */
-  slot(name: 'BOOTSTRAP' | 'VMEXIT' | 'FAIL' | 'WRONG_ARITY' | 'SCRATCH'): number {
+  slot(name: 'BOOTSTRAP' | 'VMEXIT' | 'FAIL' | 'WRONG_ARITY' | 'SWAPPED_TYPES' | 'SCRATCH'): number {
     return (this.ext.instance!.exports[name] as WebAssembly.Global).value as number;
   }
 

@@ -155,7 +155,7 @@ describe('the page pool of bf_mem_op_alloc_page', () => {
     }
   });
 
-  it('ends at the page boundary below the data, and is empty when the data offset is not known', () => {
+  it('ends at the page boundary below the data, and is empty when where the data starts is not known', () => {
     const at = (offset: number | { global: number }) => {
       const w = extension({ pages: 1, setup: (x) => x.importGlobal('test', 'base', 'i32') }).data(offset, [1]);
       const m = loadBytes(w.bytes(), 'pool', 'pool.wasm', { extraNamespaces: ['test'] });
@@ -165,10 +165,10 @@ describe('the page pool of bf_mem_op_alloc_page', () => {
     expect(at(0x2800)).toEqual({ pool: [PAGE, 0x2800], free: 1 });
     expect(at(0x800)).toEqual({ pool: [PAGE, 0x800], free: 0 });
     expect(at({ global: 0 })).toEqual({ pool: [PAGE, 0], free: 0 });
-    // no data at all: the whole memory but page 0
+    // no data at all: nothing says where the module's own memory starts, so no pool
     const bare = loadBytes(extension({ pages: 1 }).bytes(), 'bare', 'bare.wasm');
-    expect(bare.pool).toEqual([PAGE, 65536]);
-    expect(new ExtensionMemory(bare.pages, bare.pool).pagesFree).toBe(15);
+    expect(bare.pool).toEqual([PAGE, 0]);
+    expect(new ExtensionMemory(bare.pages, bare.pool).pagesFree).toBe(0);
   });
 
   it.each(backends)('through the syscall on $name: every page below the data, which it never touches', async (backend) => {

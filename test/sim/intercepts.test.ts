@@ -173,8 +173,17 @@ describe('sim on Intel: VMX controls', () => {
     expect(off.d.host.pps[0].state).toBe('halted');
   });
 
+  it('a new VPS has MSR bitmaps on, at the kernel\'s zeroed page: no MSR exits until an extension asks', async () => {
+    const fresh = await run({ ...intel, guest: 'msr' }, (e, _d, vps) => {
+      expect(e.call('bf_vps_op_read32', e.handle, vps, VMCS_PRIMARY_PROC_CONTROLS, e.scratch(0))).toBe(0n);
+      expect(e.u32(e.scratch(0)) & PROC_USE_MSR_BITMAPS).toBe(PROC_USE_MSR_BITMAPS);
+    });
+    expect(fresh.exits).toEqual([]);
+    expect(fresh.d.guestLines()).toContain('wrmsr(IA32_TSC_AUX, 0x1234) then rdmsr=0x1234');
+  });
+
   it('RDMSR/WRMSR exit (31/32) when MSR bitmaps are off, and not for MSRs clear in the bitmap', async () => {
-    const off = await run({ ...intel, guest: 'msr' }, () => {});
+    const off = await run({ ...intel, guest: 'msr' }, (e, _d, vps) => e.ok('bf_vps_op_write32', e.handle, vps, VMCS_PRIMARY_PROC_CONTROLS, 0));
     expect(off.exits.map((x) => x.reason)).toEqual([BF_VMX_EXIT_RDMSR, BF_VMX_EXIT_WRMSR, BF_VMX_EXIT_RDMSR]);
 
     const clear = await run({ ...intel, guest: 'msr' }, (e, _d, vps) => {

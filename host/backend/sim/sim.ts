@@ -12,7 +12,7 @@ import { hex64 } from '../../abi/status.js';
 import type {
   Arch, GuestEvent, Hello, Limits, Microkernel, OutputLine, ResourceKind,
 } from '../microkernel.js';
-import type { Access, ArchModel } from './arch/arch.js';
+import { ZERO_PAGE, ZERO_PAGE_PHYS, type Access, type ArchModel } from './arch/arch.js';
 import { AMD_SIZES, createAmd } from './arch/amd.js';
 import { createIntel, INTEL_SIZES } from './arch/intel.js';
 import { GUEST_STATE_MSRS, hostMsrs, nativeCpuid, nativeIn } from './guest/cpu.js';
@@ -84,7 +84,10 @@ export class Sim implements Microkernel {
   private pp = 0;
 
   constructor(options: SimOptions = {}) {
-    const o = { ...SIM_DEFAULTS, ...options };
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimOptions;
+    // a VP and a VPS per processor is the least a root hypervisor needs
+    const perPp = Math.max(SIM_DEFAULTS.vps, options.pps ?? SIM_DEFAULTS.pps);
+    const o = { ...SIM_DEFAULTS, vps: perPp, vpss: perPp, ...defined };
     for (const k of ['pps', 'vms', 'vps', 'vpss', 'pages'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1 || o[k] > 0xfffe) throw new Error(`sim: ${k} must be an integer from 1 to 65534, not ${o[k]}`);
     }
@@ -301,6 +304,7 @@ export class Sim implements Microkernel {
     this.s.vpsState[id] = LIVE;
     this.s.vpsVp[id] = vpid;
     this.s.vpsPp[id] = ppid;
+    this.a.initVps(id);
     this.out[0] = BigInt(id);
     return OK;
   }
@@ -407,7 +411,7 @@ export class Sim implements Microkernel {
 
   bf_vps_op_advance_ip_and_run_current(handle: bigint, vpsid: number): bf_status_t {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
-    if (!this.localVps(vpsid)) return P1;
+    if (!this.localVps(vpsid) || this.s.ppVps[this.pp] !== vpsid) return P1; // it must name what is loaded here
     const status = this.bf_vps_op_run_current(handle);
     if (status !== OK) return status;
     this.advance(vpsid);
@@ -502,7 +506,7 @@ export class Sim implements Microkernel {
       if (why !== undefined) {
         this.sink({ source: 'kernel', ppid, text: `vps ${vpsid} cannot be entered: ${why}` });
         s.ppState[ppid] = PP_EXITED;
-        return { kind: 'exit', ppid, vpsid, reason: this.a.invalidReason };
+        return { kind: 'exit', ppid, vpsid, reason: this.exit(vpsid, { kind: 'invalid' }, 0) };
       }
     }
     try {
@@ -525,7 +529,7 @@ export class Sim implements Microkernel {
     }
   }
 
-  private readonly pageReader = (phys: bigint) => this.pages.get(phys);
+  private readonly pageReader = (phys: bigint) => (phys === ZERO_PAGE_PHYS ? ZERO_PAGE : this.pages.get(phys));
 
   private exit(vpsid: number, access: Access, len: number): bigint {
     const rip = this.a.readReg(vpsid, RIP);
@@ -670,9 +674,9 @@ export class Sim implements Microkernel {
   // ---- test-only faults ----
 
   private inject(f: SimFault): void {
+    if (!BF_SYSCALLS.some((s) => s.name === f.syscall && s.where === 'kernel')) throw new Error(`sim: no kernel syscall ${f.syscall} to inject a fault into`);
     const self = this as unknown as Record<string, (...args: unknown[]) => bf_status_t>;
     const real = self[f.syscall].bind(this);
-    if (!BF_SYSCALLS.some((s) => s.name === f.syscall && s.where === 'kernel')) throw new Error(`sim: no kernel syscall ${f.syscall} to inject a fault into`);
     self[f.syscall] = (...args: unknown[]) => {
       if (f.when === 'before') throw new Error(`sim: injected fault before ${f.syscall}`);
       real(...args);

@@ -1,7 +1,7 @@
 // bf_callback_op_*: the host keeps each extension's callbacks and calls
 // them; registering one names a slot of the extension's exported table.
 import {
-  BF_CALLBACK_ARITY, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
+  BF_CALLBACK_WASM, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
   type CallbackKind,
 } from '../../abi/bf.js';
 import { BAD_HANDLE, handleOk } from '../check.js';
@@ -14,7 +14,12 @@ export function callbackImports(env: Env, ext: Caller) {
     const table = ext.table;
     if (!table || index >= table.length) return BF_STATUS_INVALID_PARAMS1;
     const fn = table.get(index) as ((...args: never[]) => unknown) | null;
-    if (typeof fn !== 'function' || fn.length !== BF_CALLBACK_ARITY[kind]) return BF_STATUS_INVALID_PARAMS1;
+    const want = BF_CALLBACK_WASM[kind];
+    if (typeof fn !== 'function' || fn.length !== want.length) return BF_STATUS_INVALID_PARAMS1;
+    // the exact type, where the module's element segments tell it: a bootstrap
+    // (i32) is not a fail callback (i64), though both take one argument
+    const type = ext.tableTypes?.get(index);
+    if (ext.tableTypes && (!type || type.results.length !== 0 || type.params.join() !== want.join())) return BF_STATUS_INVALID_PARAMS1;
     if (ext.callbacks[kind]) return BF_STATUS_FAILURE_UNKNOWN; // registered once
     ext.callbacks[kind] = fn;
     return BF_STATUS_SUCCESS;

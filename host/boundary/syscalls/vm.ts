@@ -12,7 +12,7 @@ export function vmImports(env: Env, ext: Caller) {
     bf_vm_op_create_vm(handle: bigint, vmid_out: number): bigint {
       if (!handleOk(ext, handle)) return BAD_HANDLE;
       if (!mem.outOk(vmid_out, 2)) return BF_STATUS_INVALID_PARAMS1;
-      const r = create(env, ext, 'vm', 'bf_vm_op_create_vm', handle, NONE, () => mk.bf_vm_op_create_vm(handle));
+      const r = create(env, ext, 'vm', 'bf_vm_op_create_vm', handle, NONE, NONE, () => mk.bf_vm_op_create_vm(handle));
       if (r.status === BF_STATUS_SUCCESS) mem.write(vmid_out, 2, BigInt(r.id));
       return r.status;
     },

@@ -3,6 +3,7 @@ import { BF_STATUS_INVALID_PARAMS2, BF_STATUS_SUCCESS } from '../../abi/bf.js';
 import { BAD_HANDLE, handleOk, owned } from '../check.js';
 import type { Caller, Env } from '../context.js';
 import { create, destroy } from '../lifecycle.js';
+import { NONE } from '../records.js';
 
 export function vpImports(env: Env, ext: Caller) {
   const { mk, records } = env;
@@ -13,7 +14,7 @@ export function vpImports(env: Env, ext: Caller) {
       const st = owned(records.vm, vmid, 1, ext);
       if (st !== BF_STATUS_SUCCESS) return st;
       if (!mem.outOk(vpid_out, 2)) return BF_STATUS_INVALID_PARAMS2;
-      const r = create(env, ext, 'vp', 'bf_vp_op_create_vp', handle, vmid, () => mk.bf_vp_op_create_vp(handle, vmid));
+      const r = create(env, ext, 'vp', 'bf_vp_op_create_vp', handle, vmid, NONE, () => mk.bf_vp_op_create_vp(handle, vmid));
       if (r.status === BF_STATUS_SUCCESS) mem.write(vpid_out, 2, BigInt(r.id));
       return r.status;
     },

@@ -2,7 +2,7 @@
 // arity the ABI gives them; they start when the entry point returns after wait.
 import { expect } from 'vitest';
 import {
-  BF_CALLBACK_ARITY, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
+  BF_CALLBACK_WASM, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
   type CallbackKind, type SyscallName,
 } from '../../../host/abi/bf.js';
 import type { Case } from './case.js';
@@ -34,7 +34,7 @@ function registerFailures(kind: CallbackKind): Case[] {
   const name = REGISTER[kind];
   const id = `callback.register_${kind}`;
   const clause = `${name} inputs`;
-  const otherArity = (['bootstrap', 'vmexit', 'fail'] as const).find((k) => BF_CALLBACK_ARITY[k] !== BF_CALLBACK_ARITY[kind])!;
+  const otherArity = (['bootstrap', 'vmexit', 'fail'] as const).find((k) => BF_CALLBACK_WASM[k].length !== BF_CALLBACK_WASM[kind].length)!;
   return [
     {
       id: `${id}.index-out-of-table`, syscall: name, status: 'BF_STATUS_INVALID_PARAMS1', clause,
@@ -68,7 +68,7 @@ function registerFailures(kind: CallbackKind): Case[] {
     },
     {
       id: `${id}.wrong-arity`, syscall: name, status: 'BF_STATUS_INVALID_PARAMS1', clause,
-      rule: `a function that does not take the ${BF_CALLBACK_ARITY[kind]} argument(s) of a ${kind} callback answers INVALID_PARAMS1`,
+      rule: `a function that does not take the ${BF_CALLBACK_WASM[kind].length} argument(s) of a ${kind} callback answers INVALID_PARAMS1`,
       async run(ctx) {
         const d = await ctx.driver();
         const e = d.e;
@@ -78,6 +78,20 @@ function registerFailures(kind: CallbackKind): Case[] {
           expect(e.ext.callbacks[kind], 'nothing registered').toBeUndefined();
           // the right one is still accepted afterwards
           ctx.status(e.call(name, e.handle, e.slot(SLOT[kind])), BF_STATUS_SUCCESS, 'then the right function');
+        });
+        d.start();
+      },
+    },
+    {
+      id: `${id}.wrong-type`, syscall: name, status: 'BF_STATUS_INVALID_PARAMS1', clause,
+      rule: `a function of the right number of arguments but not the WebAssembly types of a ${kind} callback (${BF_CALLBACK_WASM[kind].join(', ')}) answers INVALID_PARAMS1`,
+      async run(ctx) {
+        const d = await ctx.driver();
+        const e = d.e;
+        const impostor = kind === 'bootstrap' ? 'FAIL' : kind === 'fail' ? 'BOOTSTRAP' : 'SWAPPED_TYPES';
+        entry(e, () => {
+          ctx.status(e.call(name, e.handle, e.slot(impostor)), BF_STATUS_INVALID_PARAMS1);
+          expect(e.ext.callbacks[kind], 'nothing registered').toBeUndefined();
         });
         d.start();
       },

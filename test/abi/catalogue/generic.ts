@@ -96,7 +96,22 @@ function permissionCases(s: SyscallInfo, group: string): Case[] {
       unchanged(m, s.name);
     },
   }];
+  // a refusal still checks the handle first, as every syscall does
+  const handleFirst = (why: 'not-allowed' | 'unsupported', opts: Parameters<Ctx['driver']>): Case => ({
+    id: `${id}.${why}-handle-checked-first`, syscall: s.name, status: 'BF_STATUS_FAILURE_INVALID_HANDLE', clause: 'handles',
+    rule: `a bad handle is reported before the syscall is refused as ${why === 'not-allowed' ? 'not allowed' : 'unsupported'}`,
+    ...(why === 'unsupported' ? { needs: ['unsupported' as const] } : {}),
+    async run(ctx) {
+      const d = await ctx.driver(...opts);
+      const m = make(d, s.name, (a, dd) => (a[0] = dd.e.handle + 1n));
+      ctx.status(m.status, BF_STATUS_FAILURE_INVALID_HANDLE);
+      unchanged(m, s.name);
+    },
+  });
+  const takesHandle = s.inputs[0]?.role === 'handle';
+  if (takesHandle) out.push(handleFirst('not-allowed', [{}, [{ syscalls: BF_SYSCALLS.map((x) => x.name).filter((n) => n !== s.name) }]]));
   if (s.where !== 'kernel') return out;
+  if (takesHandle) out.push(handleFirst('unsupported', [{ unsupported: [s.name] }]));
   out.push({
     id: `${id}.unsupported`, syscall: s.name, status: 'BF_STATUS_FAILURE_UNSUPPORTED', clause: 'status codes',
     rule: 'a syscall the microkernel does not implement answers FAILURE_UNSUPPORTED',

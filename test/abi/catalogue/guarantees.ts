@@ -488,6 +488,50 @@ export const cases: Case[] = [
     },
   },
   {
+    id: 'guarantees.exits.invalid-state-recorded', syscall: 'bf_vps_op_run', clause: 'exit reasons',
+    rule: 'a VPS that cannot be entered has its exit recorded as any other: in its control block (AMD EXITCODE, Intel exit reason) and in its VP\'s exit log',
+    needs: ['guest'],
+    async run(ctx) {
+      const recorded: bigint[] = [];
+      let amd = true;
+      let vp = -1;
+      const { d, w } = await exits(ctx, (e, vps) => {
+        e.ok(amd ? 'bf_vps_op_read64' : 'bf_vps_op_read32', e.handle, vps, amd ? 0x070n : 0x4402n, e.scratch(0));
+        recorded.push(amd ? e.u64(e.scratch(0)) : BigInt(e.u32(e.scratch(0))));
+        e.ok('bf_debug_op_dump_vmexit_log', e.handle, vp);
+      }, (e, dd, ww) => {
+        amd = arch(dd) === 'amd';
+        vp = ww.vp;
+        if (amd) e.ok('bf_vps_op_write32', e.handle, ww.vps, 0x10n, 0);
+        else e.ok('bf_vps_op_write64', e.handle, ww.vps, VMCS_LINK_POINTER, 0n);
+      });
+      expect(recorded).toEqual([invalidExit(d)]);
+      const log = d.output.filter((l) => l.source === 'kernel').map((l) => l.text);
+      expect(log).toContain(`vmexit log of vp ${w.vp}: last 1`);
+      expect(log.some((l) => l.startsWith(`  vps ${w.vps} reason 0x${invalidExit(d).toString(16).padStart(16, '0')}`)), log.join('\n')).toBe(true);
+    },
+  },
+  {
+    id: 'guarantees.zombies.loaded-vps-not-resumed', syscall: 'bf_vps_op_destroy_vps', status: 'BF_STATUS_FAILURE_UNKNOWN', clause: 'zombies',
+    rule: 'a VPS set to run and then destroyed in the same callback becomes a zombie, and the host never enters it: the processor stops, saying why',
+    needs: ['guest'],
+    async run(ctx) {
+      const d = (await ctx.driver()).start();
+      const e = d.e;
+      let vps = -1;
+      d.bootstrap(() => {
+        vps = running(e, d).vps;
+        ctx.status(e.call('bf_vps_op_destroy_vps', e.handle, vps), BF_STATUS_FAILURE_UNKNOWN);
+      });
+      const exited: number[] = [];
+      e.on.vmexit = (v) => void exited.push(v);
+      d.loop();
+      expect(exited, 'no exit of the zombie was delivered').toEqual([]);
+      expect(d.guestLines(), 'the guest never ran').toEqual([]);
+      expect(d.host.pps[0]).toEqual({ ppid: 0, state: 'stopped', exits: 0, why: `vps ${vps} was destroyed after it was set to run: it is a zombie and does not run` });
+    },
+  },
+  {
     id: 'guarantees.exits.amd-asid-zero', syscall: 'bf_vps_op_run', clause: 'exit reasons',
     rule: 'on AMD a VMCB with guest ASID 0 cannot be entered: VMEXIT_INVALID',
     needs: ['guest', 'amd'],

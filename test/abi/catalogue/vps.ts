@@ -557,9 +557,31 @@ export const cases: Case[] = [
     },
   },
   outsideCallback('bf_vps_op_advance_ip_and_run_current', (e, w) => [e.handle, w.vps]),
-  nothingActive('bf_vps_op_advance_ip_and_run_current', (e, w) => [e.handle, w.vps]),
-  activeOfOther('bf_vps_op_advance_ip_and_run_current', (e, w) => [e.handle, w.vps]),
-  activeZombie('bf_vps_op_advance_ip_and_run_current', (e, w) => [e.handle, w.vps]),
+  {
+    id: 'vps.advance_ip_and_run_current.not-the-loaded-vps', syscall: 'bf_vps_op_advance_ip_and_run_current', status: 'BF_STATUS_INVALID_PARAMS1', clause: 'bf_vps_op_advance_ip_and_run_current inputs',
+    rule: 'advance_ip_and_run_current resumes what is loaded on the processor, so naming another VPS (none loaded, or a different one) answers INVALID_PARAMS1',
+    async run(ctx) {
+      await inBootstrap(ctx, {}, (e, d) => {
+        const idle = world(e);
+        ctx.status(e.call('bf_vps_op_advance_ip_and_run_current', e.handle, idle.vps), BF_STATUS_INVALID_PARAMS1, 'nothing loaded');
+        running(e, d);
+        const before = state(d);
+        ctx.status(e.call('bf_vps_op_advance_ip_and_run_current', e.handle, idle.vps), BF_STATUS_INVALID_PARAMS1, 'another VPS loaded');
+        expect(sameBytes(before.mk, state(d).mk), 'the refused call changed the kernel').toBe(true);
+      });
+    },
+  },
+  {
+    id: 'vps.advance_ip_and_run_current.loaded-vp-zombie', syscall: 'bf_vps_op_advance_ip_and_run_current', status: 'BF_STATUS_FAILURE_UNKNOWN', clause: 'zombies',
+    rule: 'advance_ip_and_run_current on the loaded VPS whose VP was made a zombie answers FAILURE_UNKNOWN: nothing runs on a zombie',
+    async run(ctx) {
+      await inBootstrap(ctx, {}, (e, d) => {
+        const w = running(e, d);
+        e.fails('bf_vp_op_destroy_vp', BF_STATUS_FAILURE_UNKNOWN, e.handle, w.vp);
+        ctx.status(e.call('bf_vps_op_advance_ip_and_run_current', e.handle, w.vps), BF_STATUS_FAILURE_UNKNOWN);
+      });
+    },
+  },
   {
     id: 'vps.promote.success', syscall: 'bf_vps_op_promote', status: 'BF_STATUS_SUCCESS', clause: 'bf_vps_op_promote',
     rule: 'promote hands the processor to the VPS state without a hypervisor: the guest runs to its end with no VM exit',

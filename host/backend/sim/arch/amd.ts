@@ -85,7 +85,9 @@ export function createAmd(s: SimState): ArchModel {
   const model: ArchModel = {
     arch: 'amd',
     sizes: { block: VMCB, saved: SAVED },
-    invalidReason: BF_SVM_EXIT_INVALID,
+
+    // a new VMCB is all zeroes: the extension sets the intercepts, VMRUN's and the ASID included
+    initVps() {},
 
     readField(vps, index, bytes) {
       if (index < 0n || index > BigInt(VMCB - bytes) || index % BigInt(bytes) !== 0n) return undefined;
@@ -122,6 +124,7 @@ export function createAmd(s: SimState): ArchModel {
         case 'hlt': return (misc1 & MISC1_HLT) !== 0;
         case 'vmcall': return (misc2 & MISC2_VMMCALL) !== 0;
         case 'shutdown': return (misc1 & MISC1_SHUTDOWN) !== 0;
+        case 'invalid': return true;
         case 'io': {
           if ((misc1 & MISC1_IOIO_PROT) === 0) return false;
           const base = u64(vps, VMCB_IOPM_BASE_PA);
@@ -147,6 +150,7 @@ export function createAmd(s: SimState): ArchModel {
         case 'hlt': code = BF_SVM_EXIT_HLT; break;
         case 'vmcall': code = BF_SVM_EXIT_VMCALL; break;
         case 'shutdown': code = BF_SVM_EXIT_SHUTDOWN; break;
+        case 'invalid': code = BF_SVM_EXIT_INVALID; break;
         case 'msr': code = BF_SVM_EXIT_RDMSR; info1 = a.write ? 1n : 0n; break;
         case 'io':
           code = BF_SVM_EXIT_IO;

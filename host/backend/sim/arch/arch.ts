@@ -11,16 +11,25 @@ export type Access =
   | { kind: 'io'; port: number; size: 1 | 2 | 4; input: boolean; string: boolean; rep: boolean; immediate: boolean }
   | { kind: 'msr'; msr: number; write: boolean }
   | { kind: 'vmcall' }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  /** not a guest access: the VPS could not be entered at all */
+  | { kind: 'invalid' };
 
 /** reads a byte of a page the extension mapped (an intercept bitmap); undefined when phys is no such page */
 export type PageReader = (phys: bigint) => Uint8Array | undefined;
 
+/**
+ * The microkernel's own zeroed page: intercept bitmaps it sets up itself
+ * point here, and intercept nothing until an extension points them elsewhere.
+ */
+export const ZERO_PAGE_PHYS = 0x00000000000ff000n;
+export const ZERO_PAGE: Uint8Array = new Uint8Array(4096);
+
 export interface ArchModel {
   readonly arch: Arch;
   readonly sizes: ArchSizes;
-  /** the exit reason of a VPS that cannot be entered */
-  readonly invalidReason: bigint;
+  /** sets up a new VPS's control block as the microkernel does when it creates one */
+  initVps(vps: number): void;
   /** a field of the control block by index (VMCB offset or VMCS encoding); undefined when index is not a field of that width */
   readField(vps: number, index: bigint, bytes: 1 | 2 | 4 | 8): bigint | undefined;
   /** false when index is not a writable field of that width */

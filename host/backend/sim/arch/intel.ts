@@ -7,7 +7,7 @@ import {
   BF_VMX_EXIT_RDMSR, BF_VMX_EXIT_SHUTDOWN, BF_VMX_EXIT_VMCALL, BF_VMX_EXIT_WRMSR,
 } from '../../../abi/bf.js';
 import type { SimState } from '../state.js';
-import { bitmapBit, type ArchModel, type PageReader } from './arch.js';
+import { bitmapBit, ZERO_PAGE_PHYS, type ArchModel, type PageReader } from './arch.js';
 import { rootState } from './root.js';
 
 export const VMCS_IO_BITMAP_A = 0x2000;
@@ -100,7 +100,13 @@ export function createIntel(s: SimState): ArchModel {
   const model: ArchModel = {
     arch: 'intel',
     sizes: { block: n * 8, saved: savedCount },
-    invalidReason: BF_VMX_EXIT_INVALID,
+
+    // as a microkernel does for a new VMCS: MSR bitmaps on, pointing at its
+    // zeroed page, so that the guest's MSR accesses exit only when asked
+    initVps(vps) {
+      set(vps, VMCS_PRIMARY_PROC_CONTROLS, BigInt(PROC_USE_MSR_BITMAPS));
+      set(vps, VMCS_MSR_BITMAP, ZERO_PAGE_PHYS);
+    },
 
     readField(vps, index, bytes) {
       const slot = index >= 0n && index <= 0xffffn ? slotOf.get(Number(index)) : undefined;
@@ -134,7 +140,7 @@ export function createIntel(s: SimState): ArchModel {
     intercepted(vps, a, pages: PageReader) {
       const proc = Number(get(vps, VMCS_PRIMARY_PROC_CONTROLS));
       switch (a.kind) {
-        case 'cpuid': case 'vmcall': case 'shutdown': return true; // VMX always exits on these
+        case 'cpuid': case 'vmcall': case 'shutdown': case 'invalid': return true; // VMX always exits on these
         case 'hlt': return (proc & PROC_HLT_EXITING) !== 0;
         case 'io': {
           if ((proc & PROC_USE_IO_BITMAPS) === 0) return (proc & PROC_UNCONDITIONAL_IO_EXITING) !== 0;
@@ -163,6 +169,7 @@ export function createIntel(s: SimState): ArchModel {
         case 'hlt': reason = BF_VMX_EXIT_HLT; break;
         case 'vmcall': reason = BF_VMX_EXIT_VMCALL; break;
         case 'shutdown': reason = BF_VMX_EXIT_SHUTDOWN; break;
+        case 'invalid': reason = BF_VMX_EXIT_INVALID; break;
         case 'msr': reason = a.write ? BF_VMX_EXIT_WRMSR : BF_VMX_EXIT_RDMSR; break;
         case 'io':
           reason = BF_VMX_EXIT_IO;
