@@ -61,9 +61,9 @@ export class ExtensionMemory {
   /** an AssemblyScript string (UTF-16, its byte length in the header word before it), or undefined */
   readAsString(ptr: number): string | undefined {
     const p = ptr >>> 0;
-    if (p < 4 || p >= this.size || p % 2 !== 0) return undefined;
+    if (p < 4 || p % 4 !== 0 || p >= this.size) return undefined;
     const bytes = this.u32[(p - 4) >>> 2];
-    if (p % 4 !== 0 || bytes % 2 !== 0 || p + bytes > this.size) return undefined;
+    if (bytes % 2 !== 0 || p + bytes > this.size) return undefined;
     return Buffer.from(this.u8.subarray(p, p + bytes)).toString('utf16le');
   }
 

@@ -647,10 +647,11 @@ export class Sim implements Microkernel {
   private guestMsr(ppid: number, vpsid: number, msr: number, write: boolean): void {
     const a = this.a;
     const value = ((a.readReg(vpsid, RDX) & 0xffffffffn) << 32n) | (a.readReg(vpsid, RAX) & 0xffffffffn);
+    // the guest's own copy when the MSR is guest state, the processor's otherwise
     const own = GUEST_STATE_MSRS.get(msr);
     const i = this.msrIndex.get(msr);
     if (own === undefined && i === undefined) throw new TripleFault(`the guest touched MSR 0x${msr.toString(16)} that does not exist: #GP with no IDT`);
-    const at = ppid * this.msrIndex.size + (i ?? 0);
+    const at = ppid * this.msrIndex.size + i!;
     if (write) {
       if (own !== undefined) a.writeReg(vpsid, own, value);
       else this.s.msrs[at] = value;

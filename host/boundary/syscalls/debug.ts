@@ -4,12 +4,19 @@ import { BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS } from '../../abi/bf.js';
 import { hex64 } from '../../abi/status.js';
 import { BAD_HANDLE, handleOk, owned } from '../check.js';
 import type { Caller, Env } from '../context.js';
+import type { Table } from '../records.js';
 
 /** the longest string bf_debug_op_write_str reads before it gives up looking for the NUL */
 export const WRITE_STR_MAX = 65536;
 
 export function debugImports(env: Env, ext: Caller) {
   const { mk, records } = env;
+  /** a dump of what argument 1 names, when the caller may see it */
+  const dump = (table: Table, call: (handle: bigint, id: number) => bigint) => (handle: bigint, id: number): bigint => {
+    if (!handleOk(ext, handle)) return BAD_HANDLE;
+    const st = owned(table, id, 1, ext);
+    return st !== BF_STATUS_SUCCESS ? st : call(handle, id);
+  };
   return {
     bf_debug_op_out(handle: bigint, val1: bigint, val2: bigint): bigint {
       if (!handleOk(ext, handle)) return BAD_HANDLE;
@@ -31,28 +38,9 @@ export function debugImports(env: Env, ext: Caller) {
       return BF_STATUS_SUCCESS;
     },
 
-    bf_debug_op_dump_vm(handle: bigint, vmid: number): bigint {
-      if (!handleOk(ext, handle)) return BAD_HANDLE;
-      const st = owned(records.vm, vmid, 1, ext);
-      return st !== BF_STATUS_SUCCESS ? st : mk.bf_debug_op_dump_vm(handle, vmid);
-    },
-
-    bf_debug_op_dump_vp(handle: bigint, vpid: number): bigint {
-      if (!handleOk(ext, handle)) return BAD_HANDLE;
-      const st = owned(records.vp, vpid, 1, ext);
-      return st !== BF_STATUS_SUCCESS ? st : mk.bf_debug_op_dump_vp(handle, vpid);
-    },
-
-    bf_debug_op_dump_vps(handle: bigint, vpsid: number): bigint {
-      if (!handleOk(ext, handle)) return BAD_HANDLE;
-      const st = owned(records.vps, vpsid, 1, ext);
-      return st !== BF_STATUS_SUCCESS ? st : mk.bf_debug_op_dump_vps(handle, vpsid);
-    },
-
-    bf_debug_op_dump_vmexit_log(handle: bigint, vpid: number): bigint {
-      if (!handleOk(ext, handle)) return BAD_HANDLE;
-      const st = owned(records.vp, vpid, 1, ext);
-      return st !== BF_STATUS_SUCCESS ? st : mk.bf_debug_op_dump_vmexit_log(handle, vpid);
-    },
+    bf_debug_op_dump_vm: dump(records.vm, (h, id) => mk.bf_debug_op_dump_vm(h, id)),
+    bf_debug_op_dump_vp: dump(records.vp, (h, id) => mk.bf_debug_op_dump_vp(h, id)),
+    bf_debug_op_dump_vps: dump(records.vps, (h, id) => mk.bf_debug_op_dump_vps(h, id)),
+    bf_debug_op_dump_vmexit_log: dump(records.vp, (h, id) => mk.bf_debug_op_dump_vmexit_log(h, id)),
   };
 }
