@@ -54,7 +54,7 @@ function say(text: string): void {
 /** when the last syscall failed: say which, and stop the extension */
 function check(what: string): void {
   if (bf_last_status() == BF_STATUS_SUCCESS) return;
-  say(what + ' failed: 0x' + bf_last_status().toString(16));
+  say(what + ' failed: ' + bf_status_name(bf_last_status()));
   bf_control_op_exit(handle);
 }
 

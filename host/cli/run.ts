@@ -36,7 +36,8 @@ Options:
 
 Exit status: 0 every guest finished and nothing failed; 1 an extension
 faulted, a processor stopped, a guest shut down, or a limit was hit;
-2 the command line was wrong; 3 an extension could not be built or loaded.
+2 the command line was wrong; 3 an extension could not be built or loaded;
+4 bfx itself failed (a bug: please report it).
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -120,9 +121,9 @@ function parsePools(text: string | undefined): Partial<Record<(typeof POOLS)[num
   if (text === undefined) return {};
   const out: Partial<Record<(typeof POOLS)[number], number>> = {};
   for (const part of text.split(',')) {
-    const [key, value] = part.split('=');
+    const [key, value, extra] = part.split('=');
     const k = POOLS.find((p) => p === key.trim());
-    if (!k || value === undefined) throw new UsageError(`--pools takes name=count pairs of ${POOLS.join(', ')}, e.g. vms=4,vpss=8; not "${part}"`);
+    if (!k || value === undefined || extra !== undefined) throw new UsageError(`--pools takes name=count pairs of ${POOLS.join(', ')}, e.g. vms=4,vpss=8; not "${part}"`);
     out[k] = integer(`pools ${k}`, value.trim(), 1, 0xfffe);
   }
   return out;

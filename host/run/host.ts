@@ -157,10 +157,13 @@ export class Host {
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
-        // a VPS destroyed after it was set to run is a zombie: it never runs again
-        const vps = this.env.records.activeVps[pp.ppid];
-        if (this.env.records.vps.state[vps] === ZOMBIE) {
-          this.stop(pp, `vps ${vps} was destroyed after it was set to run: it is a zombie and does not run`);
+        // what was destroyed after it was set to run is a zombie: nothing runs on one
+        const r = this.env.records;
+        const loaded = [['vps', r.activeVps, r.vps], ['vp', r.activeVp, r.vp], ['vm', r.activeVm, r.vm]] as const;
+        const zombie = loaded.find(([, active, table]) => table.state[active[pp.ppid]] === ZOMBIE);
+        if (zombie) {
+          const [kind, active] = zombie;
+          this.stop(pp, `${kind} ${active[pp.ppid]} was destroyed after it was set to run: it is a zombie and does not run`);
           continue;
         }
         let ev: GuestEvent;

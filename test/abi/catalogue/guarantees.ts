@@ -532,6 +532,25 @@ export const cases: Case[] = [
     },
   },
   {
+    id: 'guarantees.zombies.loaded-parent-not-resumed', syscall: 'bf_vm_op_destroy_vm', status: 'BF_STATUS_FAILURE_UNKNOWN', clause: 'zombies',
+    rule: 'a VPS set to run whose VP or VM is then made a zombie is not entered either: nothing runs on a zombie',
+    needs: ['guest'],
+    async run(ctx) {
+      for (const kind of ['vp', 'vm'] as const) {
+        const d = (await ctx.driver()).start();
+        const e = d.e;
+        let w = { vm: -1, vp: -1, vps: -1 };
+        d.bootstrap(() => {
+          w = running(e, d);
+          ctx.status(e.call(kind === 'vp' ? 'bf_vp_op_destroy_vp' : 'bf_vm_op_destroy_vm', e.handle, w[kind]), BF_STATUS_FAILURE_UNKNOWN, kind);
+        });
+        d.loop();
+        expect(d.guestLines(), `the guest never ran (${kind})`).toEqual([]);
+        expect(d.host.pps[0].why).toBe(`${kind} ${w[kind]} was destroyed after it was set to run: it is a zombie and does not run`);
+      }
+    },
+  },
+  {
     id: 'guarantees.exits.amd-asid-zero', syscall: 'bf_vps_op_run', clause: 'exit reasons',
     rule: 'on AMD a VMCB with guest ASID 0 cannot be entered: VMEXIT_INVALID',
     needs: ['guest', 'amd'],
