@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../paths.js';
+import { bootCommand } from './boot.js';
 import { build } from './build.js';
 import { EXIT, UsageError, type Io } from './common.js';
 import { guests } from './guests.js';
@@ -16,6 +17,7 @@ Commands:
   build [paths...]     compile AssemblyScript extensions to WebAssembly
   run <extension...>   run extensions on a microkernel and report what happened
   guests               list the root guests the reference microkernel can run
+  boot <image>         boot a multiboot test image under QEMU, unattended
 
 Options:
   -h, --help           this help; bfx <command> --help for a command's own
@@ -26,7 +28,7 @@ Exit status: 0 all went well; 1 the run finished but something failed;
 4 bfx itself failed (a bug: please report it).
 `;
 
-const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests };
+const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests, boot: bootCommand };
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -1,0 +1,112 @@
+/* The firmware's entry in C. For now it brings up the console and reports
+ * what the processor offers; the command line chooses a mode:
+ *   hello      say hello and end with status 0 (the default)
+ *   selftest   check long mode and the virtualization features, one
+ *              PASS/FAIL/SKIP line each, as kvm-unit-tests print them
+ *   fail       end with status 1
+ *   hang       never end (for the harness's time limit)
+ *   crash      triple-fault (for the harness's crash detection)
+ */
+#include <stdint.h>
+#include "cpu.h"
+#include "exit.h"
+#include "multiboot.h"
+#include "serial.h"
+#include "string.h"
+
+static unsigned failures;
+static unsigned tests;
+
+static void report(const char *result, const char *what) {
+    serial_puts(result);
+    serial_puts(": ");
+    serial_puts(what);
+    serial_putc('\n');
+}
+
+static void check(int ok, const char *what) {
+    tests++;
+    if (!ok) failures++;
+    report(ok ? "PASS" : "FAIL", what);
+}
+
+static int vendor_is(const char *vendor) {
+    uint32_t r[4];
+    char v[13];
+    cpuid(0, 0, r);
+    memcpy(v, &r[1], 4);
+    memcpy(v + 4, &r[3], 4);
+    memcpy(v + 8, &r[2], 4);
+    v[12] = 0;
+    return strcmp(v, vendor) == 0;
+}
+
+static void selftest(void) {
+    uint32_t r[4];
+    check((rdmsr(0xC0000080) >> 10) & 1, "long mode is active (EFER.LMA)");
+    if (vendor_is("AuthenticAMD")) {
+        cpuid(0x80000001, 0, r);
+        check((r[2] >> 2) & 1, "SVM is offered (CPUID 0x80000001 ECX bit 2)");
+        cpuid(0x8000000A, 0, r);
+        check(r[0] >= 1 && r[1] >= 1, "SVM revision and ASIDs (CPUID 0x8000000A)");
+        check(r[3] & 1, "nested paging is offered (CPUID 0x8000000A EDX bit 0)");
+        report("SKIP", "VMX (not an Intel processor)");
+    } else {
+        cpuid(1, 0, r);
+        check((r[2] >> 5) & 1, "VMX is offered (CPUID 1 ECX bit 5)");
+        report("SKIP", "SVM (not an AMD processor)");
+    }
+    serial_puts("SUMMARY: ");
+    serial_dec(tests);
+    serial_puts(" tests, ");
+    serial_dec(failures);
+    serial_puts(" failures\n");
+    exit_emulator(failures ? 1 : 0);
+}
+
+/* the words of the command line after the first, which names the image */
+static const char *mode_of(const char *cmdline) {
+    const char *p = cmdline;
+    while (*p && *p != ' ') p++;
+    while (*p == ' ') p++;
+    return p;
+}
+
+static int starts_with_word(const char *s, const char *word) {
+    size_t n = strlen(word);
+    return strncmp(s, word, n) == 0 && (s[n] == 0 || s[n] == ' ');
+}
+
+void kmain(uint32_t magic, uint32_t info);
+
+void kmain(uint32_t magic, uint32_t info) {
+    serial_init();
+    const char *cmdline = "";
+    if (magic == MULTIBOOT_BOOTLOADER_MAGIC) {
+        const struct multiboot_info *mb = (const struct multiboot_info *)(uintptr_t)info;
+        if (mb->flags & MULTIBOOT_INFO_CMDLINE) cmdline = (const char *)(uintptr_t)mb->cmdline;
+    }
+    const char *mode = mode_of(cmdline);
+    serial_puts("bfx firmware: in long mode; command line \"");
+    serial_puts(mode);
+    serial_puts("\"\n");
+
+    if (*mode == 0 || starts_with_word(mode, "hello")) {
+        serial_puts("bfx firmware: hello\n");
+        exit_emulator(0);
+    } else if (starts_with_word(mode, "selftest")) {
+        selftest();
+    } else if (starts_with_word(mode, "fail")) {
+        serial_puts("bfx firmware: failing on purpose\n");
+        exit_emulator(1);
+    } else if (starts_with_word(mode, "hang")) {
+        serial_puts("bfx firmware: hanging on purpose\n");
+        for (;;) __asm__ volatile("pause");
+    } else if (starts_with_word(mode, "crash")) {
+        serial_puts("bfx firmware: crashing on purpose\n");
+        static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
+        __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
+    }
+    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash\n");
+    exit_emulator(2);
+}

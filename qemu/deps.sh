@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the emulator harness needs, when missing.
+# Idempotent and quiet when everything is there; run as root (these
+# machines are), with apt-get update once before the first install.
+set -euo pipefail
+need=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+for tool in gcc ld objcopy make; do
+  command -v "$tool" >/dev/null 2>&1 || need+=(build-essential)
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+echo "qemu/deps.sh: installing ${need[*]} …" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "qemu/deps.sh: need root to install ${need[*]} (sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "qemu/deps.sh: installed ${need[*]}" >&2
