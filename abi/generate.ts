@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { emitAssemblyScript } from './emit/assemblyscript.js';
 import { emitC } from './emit/c.js';
 import { emitTypeScript } from './emit/typescript.js';
+import { emitWireC } from './emit/wire.js';
 
 /** generated file (relative to the project root) → its content */
 export function generated(): Map<string, string> {
@@ -14,6 +15,7 @@ export function generated(): Map<string, string> {
     ['host/abi/bf.ts', emitTypeScript()],
     ['extensions/sdk/bf.ts', emitAssemblyScript()],
     ['firmware/include/bf.h', emitC()],
+    ['firmware/include/bfx_wire.h', emitWireC()],
   ]);
 }
 

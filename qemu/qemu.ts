@@ -2,7 +2,9 @@
 // paging by default, KVM where the host exposes nested virtualization; a
 // time limit; the status of isa-debug-exit read as kvm-unit-tests read it;
 // the serial console line by line; and no QEMU left behind on any path.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 
@@ -37,9 +39,10 @@ export function detectAccel(root = '/'): Accel {
 /**
  * pass: the image wrote 0 to isa-debug-exit; fail: it wrote another code;
  * crash: QEMU ended without the image saying (a triple fault, with
- * -no-reboot); timeout: the time limit ran out; error: QEMU could not run it.
+ * -no-reboot); timeout: the time limit ran out; error: QEMU could not run it;
+ * stopped: the host ended it (after the firmware broke the wire, say).
  */
-export type Verdict = 'pass' | 'fail' | 'crash' | 'timeout' | 'error';
+export type Verdict = 'pass' | 'fail' | 'crash' | 'timeout' | 'error' | 'stopped';
 
 export interface BootOptions {
   image: string;
@@ -53,6 +56,8 @@ export interface BootOptions {
   logDir?: string;
   /** a name for the QEMU process (-name), to find it */
   name?: string;
+  /** the wire to the firmware: COM2 on a unix socket the host listens on */
+  wire?: boolean;
 }
 
 export interface BootResult {
@@ -73,11 +78,13 @@ export interface BootResult {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-export function qemuArgs(o: BootOptions, accel: Accel): string[] {
+export function qemuArgs(o: BootOptions, accel: Accel, wirePath?: string): string[] {
   return [
     '-accel', accel.kind, '-cpu', accel.cpu, '-m', '128',
     '-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none',
-    '-serial', 'stdio',
+    '-serial', 'stdio', // COM1: the console
+    // COM2: the wire; QEMU connects to the host's socket before the guest runs, so nothing is lost
+    ...(wirePath ? ['-chardev', `socket,id=wire,path=${wirePath}`, '-serial', 'chardev:wire'] : []),
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     ...(o.name ? ['-name', o.name] : []),
     '-kernel', o.image,
@@ -99,12 +106,55 @@ export function verdictOf(exitStatus: number | undefined, stderr: string, timedO
   return { verdict: 'error' };
 }
 
+export interface Session {
+  /** the wire, connected, when asked for */
+  wire?: Socket;
+  /** how the run ended */
+  result: Promise<BootResult>;
+  /** ends QEMU now (the result then says timeout or crash) */
+  stop(): void;
+}
+
+/** boots an image and returns at once: with the wire connected when asked */
+export async function start(o: BootOptions): Promise<Session> {
+  if (!o.wire) {
+    const s = run(o);
+    return { result: s.result, stop: s.stop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bfx-wire-'));
+  const path = join(dir, 'wire.sock');
+  const server = createServer();
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(path, ok));
+  const connected = new Promise<Socket>((ok) => server.once('connection', ok));
+  const s = run(o, path);
+  const result = s.result.finally(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // QEMU connects before the guest runs, or ends without connecting
+  const wire = await Promise.race([connected, result.then(() => undefined)]);
+  if (!wire) {
+    const r = await result;
+    throw new Error(`QEMU ended before it connected the wire: ${r.stderr.trim() || `exit status ${r.exitStatus}`}`);
+  }
+  server.close(); // one connection is all there is
+  return { wire, result, stop: s.stop };
+}
+
 export async function boot(o: BootOptions): Promise<BootResult> {
+  return run(o).result;
+}
+
+function run(o: BootOptions, wirePath?: string): { result: Promise<BootResult>; stop(): void } {
   const accel = o.accel ?? detectAccel();
-  const args = qemuArgs(o, accel);
+  const args = qemuArgs(o, accel, wirePath);
   const serial: string[] = [];
   let partial = '';
-  const start = performance.now();
+  const line = (l: string) => {
+    serial.push(l);
+    o.onSerial?.(l);
+  };
+  const started = performance.now();
   const child = execa(QEMU, args, {
     timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     forceKillAfterDelay: 1000,
@@ -116,33 +166,38 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   child.stdout?.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop()!;
-    for (const l of lines) {
-      const line = l.replace(/\r$/, '');
-      serial.push(line);
-      o.onSerial?.(line);
-    }
+    for (const l of lines) line(l.replace(/\r$/, ''));
   });
-  const r = await child;
-  if (partial) {
-    serial.push(partial);
-    o.onSerial?.(partial);
-  }
-  const stderr = String(r.stderr ?? '');
-  const { verdict, code } = verdictOf(r.exitCode, stderr, r.timedOut);
-  const result: BootResult = {
-    verdict, code, exitStatus: r.exitCode, serial, stderr, durationMs: Math.round(performance.now() - start), accel, args,
+  let stopped = false;
+  const result = child.then((r): BootResult => {
+    if (partial) line(partial);
+    const stderr = String(r.stderr ?? '');
+    const { verdict, code } = stopped ? { verdict: 'stopped' as const, code: undefined } : verdictOf(r.exitCode, stderr, r.timedOut);
+    const out: BootResult = {
+      verdict, code, exitStatus: r.exitCode, serial, stderr, durationMs: Math.round(performance.now() - started), accel, args,
+    };
+    if (verdict !== 'pass' && o.logDir) out.log = keepLog(o, out);
+    return out;
+  });
+  return {
+    result,
+    stop: () => {
+      stopped = true;
+      child.kill('SIGKILL');
+    },
   };
-  if (verdict !== 'pass' && o.logDir) {
-    mkdirSync(o.logDir, { recursive: true });
-    const log = join(o.logDir, `${basename(o.image)}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-    writeFileSync(log, [
-      `# ${QEMU} ${args.join(' ')}`,
-      `# verdict ${verdict}${code !== undefined ? `, code ${code}` : ''}, exit status ${r.exitCode ?? 'none'}, ${result.durationMs} ms`,
-      ...serial,
-      ...(stderr ? ['# stderr:', stderr] : []),
-      '',
-    ].join('\n'));
-    result.log = log;
-  }
-  return result;
+}
+
+/** the serial log of a run that did not pass, with how it was run and how it ended */
+function keepLog(o: BootOptions, r: BootResult): string {
+  mkdirSync(o.logDir!, { recursive: true });
+  const log = join(o.logDir!, `${basename(o.image)}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  writeFileSync(log, [
+    `# ${QEMU} ${r.args.join(' ')}`,
+    `# verdict ${r.verdict}${r.code !== undefined ? `, code ${r.code}` : ''}, exit status ${r.exitStatus ?? 'none'}, ${r.durationMs} ms`,
+    ...r.serial,
+    ...(r.stderr ? ['# stderr:', r.stderr] : []),
+    '',
+  ].join('\n'));
+  return log;
 }

@@ -6,13 +6,18 @@
  *   fail       end with status 1
  *   hang       never end (for the harness's time limit)
  *   crash      triple-fault (for the harness's crash detection)
+ *   wire       say hello to the host over COM2 and answer its frames
+ *   wire-silent    open COM2 but never say hello (for the host's handshake limit)
+ *   wire-garbage   send the host bytes that are no frame, then a bad frame
  */
 #include <stdint.h>
 #include "cpu.h"
 #include "exit.h"
+#include "link.h"
 #include "multiboot.h"
 #include "serial.h"
 #include "string.h"
+#include "wire.h"
 
 static unsigned failures;
 static unsigned tests;
@@ -102,11 +107,22 @@ void kmain(uint32_t magic, uint32_t info) {
     } else if (starts_with_word(mode, "hang")) {
         serial_puts("bfx firmware: hanging on purpose\n");
         for (;;) __asm__ volatile("pause");
+    } else if (starts_with_word(mode, "wire")) {
+        wire_init();
+        link_hello();
+        serial_puts("bfx firmware: said hello on COM2\n");
+        link_serve();
+    } else if (starts_with_word(mode, "wire-silent")) {
+        wire_init();
+        for (;;) __asm__ volatile("pause");
+    } else if (starts_with_word(mode, "wire-garbage")) {
+        wire_init();
+        link_garbage();
     } else if (starts_with_word(mode, "crash")) {
         serial_puts("bfx firmware: crashing on purpose\n");
         static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
         __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
     }
-    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash\n");
+    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage\n");
     exit_emulator(2);
 }

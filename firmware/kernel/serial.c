@@ -1,22 +1,33 @@
-/* A 16550 UART at COM1, polled: no interrupts before the host says hello. */
+/* 16550 UARTs, polled: no interrupts in this firmware yet. */
 #include "serial.h"
 #include "cpu.h"
 
-#define COM1 0x3F8
+void uart_init(uint16_t port) {
+    outb(port + 1, 0x00); /* no interrupts */
+    outb(port + 3, 0x80); /* divisor latch */
+    outb(port + 0, 0x01); /* 115200 baud */
+    outb(port + 1, 0x00);
+    outb(port + 3, 0x03); /* 8 bits, no parity, one stop bit */
+    outb(port + 2, 0xC7); /* FIFO on, cleared */
+    outb(port + 4, 0x03); /* DTR, RTS */
+}
+
+void uart_putc(uint16_t port, uint8_t c) {
+    while ((inb(port + 5) & 0x20) == 0) { /* the transmitter holds a byte still */ }
+    outb(port, c);
+}
+
+uint8_t uart_getc(uint16_t port) {
+    while ((inb(port + 5) & 0x01) == 0) __asm__ volatile("pause");
+    return inb(port);
+}
 
 void serial_init(void) {
-    outb(COM1 + 1, 0x00); /* no interrupts */
-    outb(COM1 + 3, 0x80); /* divisor latch */
-    outb(COM1 + 0, 0x01); /* 115200 baud */
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03); /* 8 bits, no parity, one stop bit */
-    outb(COM1 + 2, 0xC7); /* FIFO on, cleared */
-    outb(COM1 + 4, 0x03); /* DTR, RTS */
+    uart_init(COM1);
 }
 
 void serial_putc(char c) {
-    while ((inb(COM1 + 5) & 0x20) == 0) { /* wait until the transmitter holds nothing */ }
-    outb(COM1, (uint8_t)c);
+    uart_putc(COM1, (uint8_t)c);
 }
 
 void serial_puts(const char *s) {

@@ -50,6 +50,7 @@ function why(r: BootResult, timeoutMs: number): string {
     case 'crash': return 'QEMU ended without a status from the image (a triple fault?)';
     case 'timeout': return `no status after ${timeoutMs / 1000} s: stopped`;
     case 'error': return `QEMU could not run it: ${r.stderr.trim().split('\n')[0] || `exit status ${r.exitStatus}`}`;
+    case 'stopped': return 'bfx stopped it';
   }
 }
 

@@ -38,3 +38,14 @@ describe('README', () => {
     });
   });
 });
+
+describe('docs/wire-protocol.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'wire-protocol.md'), 'utf8');
+  it('lists every message and every error code abi/wire.ts defines, with its number', async () => {
+    const { messages, errors, frame } = await import('../../abi/wire.js');
+    for (const m of messages) expect(doc).toContain(`| 0x${m.type.toString(16).padStart(2, '0')} | ${m.name} | ${m.from} |`);
+    for (const e of errors) expect(doc).toContain(`| ${e.code} | ${e.name} |`);
+    expect(doc).toContain(`at most ${frame.MAX_PAYLOAD}`);
+    expect(doc).toContain(`a ${frame.HEADER_BYTES}-byte header`);
+  });
+});
