@@ -5,6 +5,7 @@
 //   boundary to the sim and back, next to an empty import call of the same
 //   WebAssembly type. Target: at most 5× the empty call.
 // - VM exits handled by the cpuid example on the sim, per second.
+// - the firmware under QEMU: boot to HELLO, and a round trip over the UART.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sim } from '../host/backend/sim/sim.js';
@@ -12,6 +13,10 @@ import { compile, stale, target } from '../host/loader/compile.js';
 import { load } from '../host/loader/load.js';
 import { ROOT } from '../host/paths.js';
 import { Host } from '../host/run/host.js';
+import { Link } from '../host/backend/remote/link.js';
+import { TYPE, u64 } from '../host/wire/messages.js';
+import { start } from '../qemu/qemu.js';
+import { spawnSync } from 'node:child_process';
 
 const ROUNDS = 21;
 const CALLS = 200_000;
@@ -87,7 +92,31 @@ async function exitRate() {
   return { exitsPerSecond: figure(rates), exitsPerRound: exits + 3 };
 }
 
+/** the firmware under QEMU: boot to HELLO, and a heartbeat's round trip over the UART from a blocking caller */
+async function wire() {
+  if (spawnSync('qemu-system-x86_64', ['--version']).status !== 0) return undefined;
+  const image = join(ROOT, 'firmware', 'build', 'bfx.elf');
+  const boots: number[] = [];
+  const trips: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    const s = await start({ image, append: 'wire', wire: true, timeoutMs: 60_000 });
+    const link = new Link(s.wire!);
+    link.hello();
+    boots.push(performance.now() - t0);
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      link.request(TYPE.HEARTBEAT, u64(BigInt(i)), TYPE.HEARTBEAT, 10_000);
+      trips.push((performance.now() - t) * 1000);
+    }
+    link.bye();
+    if ((await s.result).verdict !== 'pass') throw new Error('bench: the firmware did not end cleanly');
+  }
+  return { bootToHelloMs: figure(boots), heartbeatRoundTripUs: figure(trips), heartbeatBytes: 2 * (20 + 8) };
+}
+
 const syscall = await syscallRoundTrip();
+const fw = await wire();
 const exits = await exitRate();
 const met = syscall.ratio.median <= SYSCALL_TARGET;
 console.log('bfx bench (sim, in-process; medians of repeated rounds)');
@@ -96,7 +125,13 @@ console.log(`  bf_vps_op_read_reg         ${ns(syscall.readReg)}`);
 console.log(`  bf_vps_op_write_reg        ${ns(syscall.writeReg)}`);
 console.log(`  read_reg / empty call      ${syscall.ratio.median.toFixed(2)}× (middle half ${syscall.ratio.q1.toFixed(2)}–${syscall.ratio.q3.toFixed(2)}); target ≤ ${SYSCALL_TARGET}×: ${met ? 'met' : 'NOT met'}`);
 console.log(`  cpuid exits handled (sim)  ${Math.round(exits.exitsPerSecond.median).toLocaleString('en')} /s (middle half ${Math.round(exits.exitsPerSecond.q1).toLocaleString('en')}–${Math.round(exits.exitsPerSecond.q3).toLocaleString('en')})`);
+if (fw) {
+  console.log(`  firmware boot → HELLO      ${fw.bootToHelloMs.median.toFixed(1)} ms (QEMU TCG, start of QEMU to the host's HELLO_ACK; middle half ${fw.bootToHelloMs.q1.toFixed(1)}–${fw.bootToHelloMs.q3.toFixed(1)})`);
+  console.log(`  heartbeat over the UART    ${fw.heartbeatRoundTripUs.median.toFixed(0)} µs a round trip (${fw.heartbeatBytes} bytes; middle half ${fw.heartbeatRoundTripUs.q1.toFixed(0)}–${fw.heartbeatRoundTripUs.q3.toFixed(0)})`);
+} else {
+  console.log('  firmware figures skipped: QEMU is not installed (bash qemu/deps.sh)');
+}
 const out = join(ROOT, 'build', 'bench.json');
 mkdirSync(join(ROOT, 'build'), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, syscall, exits, target: { syscallRatio: SYSCALL_TARGET, met } }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, syscall, exits, firmware: fw, target: { syscallRatio: SYSCALL_TARGET, met } }, null, 2)}\n`);
 console.log(`  figures written to build/bench.json`);

@@ -3,10 +3,10 @@
 // time limit; the status of isa-debug-exit read as kvm-unit-tests read it;
 // the serial console line by line; and no QEMU left behind on any path.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import { SyncWire } from '../host/backend/remote/sync-wire.js';
 
 export const QEMU = 'qemu-system-x86_64';
 
@@ -108,36 +108,34 @@ export function verdictOf(exitStatus: number | undefined, stderr: string, timedO
 
 export interface Session {
   /** the wire, connected, when asked for */
-  wire?: Socket;
+  wire?: SyncWire;
   /** how the run ended */
   result: Promise<BootResult>;
-  /** ends QEMU now (the result then says timeout or crash) */
+  /** ends QEMU now (the result then says stopped) */
   stop(): void;
 }
 
 /** boots an image and returns at once: with the wire connected when asked */
 export async function start(o: BootOptions): Promise<Session> {
-  if (!o.wire) {
-    const s = run(o);
-    return { result: s.result, stop: s.stop };
-  }
+  if (!o.wire) return run(o);
   const dir = mkdtempSync(join(tmpdir(), 'bfx-wire-'));
   const path = join(dir, 'wire.sock');
-  const server = createServer();
-  await new Promise<void>((ok, fail) => server.once('error', fail).listen(path, ok));
-  const connected = new Promise<Socket>((ok) => server.once('connection', ok));
+  const wire = await SyncWire.listen(path);
   const s = run(o, path);
+  let ended = false;
   const result = s.result.finally(() => {
-    server.close();
+    ended = true;
+    wire.close();
     rmSync(dir, { recursive: true, force: true });
   });
   // QEMU connects before the guest runs, or ends without connecting
-  const wire = await Promise.race([connected, result.then(() => undefined)]);
-  if (!wire) {
-    const r = await result;
-    throw new Error(`QEMU ended before it connected the wire: ${r.stderr.trim() || `exit status ${r.exitStatus}`}`);
+  while (!wire.waitConnected(0)) {
+    if (ended) {
+      const r = await result;
+      throw new Error(`QEMU ended before it connected the wire: ${r.stderr.trim() || `exit status ${r.exitStatus}`}`);
+    }
+    await new Promise((ok) => setTimeout(ok, 5));
   }
-  server.close(); // one connection is all there is
   return { wire, result, stop: s.stop };
 }
 

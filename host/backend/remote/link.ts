@@ -1,10 +1,12 @@
 // The host's end of the wire to the firmware: the handshake, requests
 // matched to their answers by seq, and every frame the firmware sends that
-// is not a frame (bad magic, bad checksum, unknown type) made an error that
+// is not a frame (junk, a bad checksum, an unknown type) made an error that
 // says so. Such an error ends the link: the host cannot trust what follows.
-import type { Duplex } from 'node:stream';
+// Calls block (a syscall from WebAssembly must): the bytes come through a
+// SyncWire, whose worker keeps reading while this thread waits.
 import { FrameReader, encodeFrame, isFrame, messageName, type Frame, type FrameError } from '../../wire/frame.js';
 import { PayloadError, TYPE, parseError, parseHello, type Hello, type WireErrorReport } from '../../wire/messages.js';
+import { SyncWireError, type SyncWire } from './sync-wire.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -14,82 +16,67 @@ export class LinkError extends Error {
   }
 }
 
-interface Waiter {
-  seq: number | undefined;
-  type: number;
-  resolve(f: Frame): void;
-  reject(e: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 export class Link {
   private readonly reader = new FrameReader();
-  private readonly waiters: Waiter[] = [];
+  /** frames read that nobody has asked for yet */
+  private readonly queue: Frame[] = [];
   private nextSeq = 1;
   private failure: LinkError | undefined;
   /** ERROR frames the firmware sent, for the record */
   readonly firmwareErrors: WireErrorReport[] = [];
 
-  constructor(private readonly wire: Duplex) {
-    wire.on('data', (chunk: Buffer) => {
-      for (const x of this.reader.push(chunk)) {
-        if (isFrame(x)) this.frame(x);
-        else this.fail(new LinkError(`the firmware sent a malformed frame: ${x.message}`, x.problem));
-      }
-    });
-    wire.on('close', () => this.fail(new LinkError('the wire closed', 'CLOSED')));
-    wire.on('error', (e) => this.fail(new LinkError(`the wire failed: ${e.message}`, 'CLOSED')));
-  }
+  constructor(private readonly wire: SyncWire) {}
 
   /** why the link ended, when it did */
   get failed(): LinkError | undefined {
     return this.failure;
   }
 
-  private frame(f: Frame): void {
-    if (f.type === TYPE.ERROR) {
-      let report: WireErrorReport;
+  private fail(e: LinkError): never {
+    this.failure ??= e;
+    throw this.failure;
+  }
+
+  /** reads what has come (waiting up to timeoutMs for something) into the queue */
+  private pump(timeoutMs: number): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.wire.read(timeoutMs);
+    } catch (e) {
+      if (e instanceof SyncWireError) this.fail(new LinkError(e.message, 'CLOSED'));
+      throw e;
+    }
+    for (const x of this.reader.push(bytes)) {
+      if (!isFrame(x)) this.fail(new LinkError(`the firmware sent a malformed frame: ${x.message}`, x.problem));
+      if (x.type !== TYPE.ERROR) {
+        this.queue.push(x);
+        continue;
+      }
       try {
-        report = parseError(f.payload);
+        this.firmwareErrors.push(parseError(x.payload));
       } catch (e) {
         this.fail(new LinkError(`the firmware sent an ERROR frame the host cannot read: ${(e as Error).message}`, 'BAD_PAYLOAD'));
-        return;
       }
-      this.firmwareErrors.push(report);
-      const w = this.waiters.find((x) => x.seq === report.seq);
-      if (w) this.settle(w, undefined, new LinkError(`the firmware refused frame ${report.seq}: ${report.name} (${report.text})`, 'REFUSED'));
-      return;
     }
-    const w = this.waiters.find((x) => x.type === f.type && (x.seq === undefined || x.seq === f.seq));
-    if (w) this.settle(w, f);
   }
 
-  private settle(w: Waiter, f?: Frame, e?: Error): void {
-    this.waiters.splice(this.waiters.indexOf(w), 1);
-    clearTimeout(w.timer);
-    if (e) w.reject(e);
-    else w.resolve(f!);
-  }
-
-  private fail(e: LinkError): void {
-    if (this.failure) return;
-    this.failure = e;
-    for (const w of [...this.waiters]) this.settle(w, undefined, e);
-  }
-
-  /** a frame of `type` (with `seq`, when given) within timeoutMs */
-  private expect(type: number, seq: number | undefined, timeoutMs: number, what: string): Promise<Frame> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const w: Waiter = {
-        seq, type, resolve, reject,
-        timer: setTimeout(() => this.settle(w, undefined, new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT')), timeoutMs),
-      };
-      this.waiters.push(w);
-    });
+  /** the first frame of `type` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
+  private expect(type: number, seq: number | undefined, timeoutMs: number, what: string): Frame {
+    if (this.failure) throw this.failure;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = this.queue.findIndex((f) => f.type === type && (seq === undefined || f.seq === seq));
+      if (i >= 0) return this.queue.splice(i, 1)[0];
+      const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
+      if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
+      const left = deadline - performance.now();
+      if (left <= 0) throw new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT');
+      this.pump(left);
+    }
   }
 
   send(type: number, payload?: Uint8Array): number {
+    if (this.failure) throw this.failure;
     const seq = this.nextSeq++;
     this.wire.write(encodeFrame(type, seq, payload));
     return seq;
@@ -101,23 +88,21 @@ export class Link {
   }
 
   /** waits for the firmware's HELLO, checks it, and answers HELLO_ACK */
-  async hello(timeoutMs = HELLO_TIMEOUT_MS): Promise<Hello> {
-    const f = await this.expect(TYPE.HELLO, undefined, timeoutMs, 'the firmware did not say hello');
+  hello(timeoutMs = HELLO_TIMEOUT_MS): Hello {
+    const f = this.expect(TYPE.HELLO, undefined, timeoutMs, 'the firmware did not say hello');
     let hello: Hello;
     try {
       hello = parseHello(f.payload);
     } catch (e) {
       if (!(e instanceof PayloadError)) throw e;
-      const err = new LinkError(`the firmware's HELLO is not one: ${e.message}`, 'BAD_PAYLOAD');
-      this.fail(err);
-      throw err;
+      this.fail(new LinkError(`the firmware's HELLO is not one: ${e.message}`, 'BAD_PAYLOAD'));
     }
     this.send(TYPE.HELLO_ACK);
     return hello;
   }
 
   /** sends a frame and waits for the answer of `answer` type with the same seq */
-  async request(type: number, payload: Uint8Array | undefined, answer: number, timeoutMs: number): Promise<Frame> {
+  request(type: number, payload: Uint8Array | undefined, answer: number, timeoutMs: number): Frame {
     const seq = this.send(type, payload);
     return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
   }
@@ -128,6 +113,6 @@ export class Link {
   }
 
   close(): void {
-    this.wire.destroy();
+    this.wire.close();
   }
 }

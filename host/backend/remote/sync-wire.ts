@@ -1,0 +1,124 @@
+// A byte pipe to the firmware that a thread can block on. WebAssembly
+// imports are synchronous, so a syscall that crosses the wire must wait for
+// its answer (DESIGN decision 6): a worker owns the socket and copies what
+// arrives into a ring in shared memory; the calling thread sleeps in
+// Atomics.wait until bytes come or its time is up. Writes go to the worker
+// by message, which it takes even while the caller sleeps.
+import { Worker } from 'node:worker_threads';
+
+/** bytes the ring holds; a firmware that outruns the reader by this much ends the link */
+export const RING_BYTES = 1 << 20;
+
+// control words
+const WRITTEN = 0; // bytes the worker has put in the ring, in all
+const READ = 1; // bytes the reader has taken, in all
+const STATE = 2; // what the worker says of the socket, below
+const OPEN = 0;
+const CONNECTED = 1;
+const CLOSED = 2;
+const OVERFLOW = 3;
+const FAILED = 4;
+
+// The worker is plain JavaScript, run from a string, so that it needs no
+// build step whether bfx runs from dist/ or from its TypeScript sources.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const { path, control, ring } = workerData;
+const c = new Int32Array(control);
+const r = new Uint8Array(ring);
+const size = r.length;
+let socket;
+const set = (state) => { Atomics.store(c, ${STATE}, state); Atomics.notify(c, ${WRITTEN}); };
+const server = net.createServer((s) => {
+  socket = s;
+  server.close(); // one connection is all there is
+  set(${CONNECTED});
+  s.on('data', (chunk) => {
+    const written = Atomics.load(c, ${WRITTEN});
+    if (written - Atomics.load(c, ${READ}) + chunk.length > size) { set(${OVERFLOW}); s.destroy(); return; }
+    for (let i = 0; i < chunk.length; i++) r[(written + i) % size] = chunk[i];
+    Atomics.store(c, ${WRITTEN}, written + chunk.length);
+    Atomics.notify(c, ${WRITTEN});
+  });
+  s.on('close', () => { if (Atomics.load(c, ${STATE}) === ${CONNECTED}) set(${CLOSED}); });
+  s.on('error', () => set(${FAILED}));
+});
+server.on('error', (e) => parentPort.postMessage({ error: e.message }));
+server.listen(path, () => parentPort.postMessage({ listening: true }));
+parentPort.on('message', (m) => {
+  if (m.write && socket) socket.write(Buffer.from(m.write));
+  if (m.close) { if (socket) socket.destroy(); server.close(); set(${CLOSED}); }
+});
+`;
+
+export class SyncWireError extends Error {}
+
+export class SyncWire {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly control: Int32Array,
+    private readonly ring: Uint8Array,
+  ) {}
+
+  /** a worker listening on the unix socket path; QEMU connects to it */
+  static async listen(path: string): Promise<SyncWire> {
+    const control = new Int32Array(new SharedArrayBuffer(4 * 3));
+    const ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
+    const worker = new Worker(WORKER, { eval: true, workerData: { path, control: control.buffer, ring: ring.buffer } });
+    worker.unref(); // it ends with the link, or with us
+    await new Promise<void>((ok, fail) => {
+      worker.once('message', (m: { listening?: boolean; error?: string }) => (m.error ? fail(new SyncWireError(`cannot listen on ${path}: ${m.error}`)) : ok()));
+      worker.once('error', fail);
+    });
+    return new SyncWire(worker, control, ring);
+  }
+
+  private get state(): number {
+    return Atomics.load(this.control, STATE);
+  }
+
+  /** waits, blocking, until the firmware's side connects; false after timeoutMs */
+  waitConnected(timeoutMs: number): boolean {
+    const deadline = performance.now() + timeoutMs;
+    while (this.state === OPEN) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.control, WRITTEN, 0, Math.min(left, 50));
+    }
+    return this.state === CONNECTED || Atomics.load(this.control, WRITTEN) > 0;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.worker.postMessage({ write: bytes });
+  }
+
+  /**
+   * The bytes that have come, waiting up to timeoutMs for some; empty when
+   * none came in time. Throws when the link is gone and nothing is left.
+   */
+  read(timeoutMs: number): Uint8Array {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const written = Atomics.load(this.control, WRITTEN);
+      const read = Atomics.load(this.control, READ);
+      if (written > read) {
+        const out = new Uint8Array(written - read);
+        for (let i = 0; i < out.length; i++) out[i] = this.ring[(read + i) % RING_BYTES];
+        Atomics.store(this.control, READ, written);
+        return out;
+      }
+      const state = this.state;
+      if (state === OVERFLOW) throw new SyncWireError(`the firmware sent more than ${RING_BYTES} bytes the host had not read: the link is closed`);
+      if (state === CLOSED || state === FAILED) throw new SyncWireError('the wire closed');
+      const left = deadline - performance.now();
+      if (left <= 0) return new Uint8Array(0);
+      Atomics.wait(this.control, WRITTEN, written, left);
+    }
+  }
+
+  close(): void {
+    this.worker.postMessage({ close: true });
+    void this.worker.terminate();
+  }
+}
