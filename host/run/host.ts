@@ -33,6 +33,12 @@ export interface PpStatus {
   exits: number;
 }
 
+/** what a processor does after a callback, and how the callback ended */
+interface Delivered {
+  next: 'none' | 'run' | 'promote';
+  ended: 'returned' | 'exited' | 'fault';
+}
+
 export interface HostOptions {
   /** stop after this many VM exits in all */
   maxExits?: number;
@@ -85,20 +91,20 @@ export class Host {
    * run or promote when the callback asked and succeeded, otherwise nothing.
    * A fault ends the callback; the extension's fail callback then gets its chance.
    */
-  private deliver(ext: Extension, kind: CallbackKind, ppid: number, args: (number | bigint)[]): 'none' | 'run' | 'promote' {
+  private deliver(ext: Extension, kind: CallbackKind, ppid: number, args: (number | bigint)[]): Delivered {
     const current = this.env.current;
     current.enter(ext, kind, ppid);
     this.mk.setCurrentPp(ppid);
     const outcome = ext.invoke(kind, ppid, args);
     const resume = current.resume;
     current.leave();
-    if (outcome.kind === 'exited') return 'none';
+    if (outcome.kind === 'exited') return { next: 'none', ended: 'exited' };
     if (outcome.kind === 'fault') {
       this.output({ source: 'host', text: `${ext.name}: ${kind} callback on pp ${ppid} failed: ${describeFault(outcome.fault)}` });
-      if (kind !== 'fail' && ext.callbacks.fail) return this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]);
-      return 'none';
+      const recovered = kind !== 'fail' && ext.callbacks.fail ? this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]).next : 'none';
+      return { next: recovered, ended: 'fault' };
     }
-    return resume;
+    return { next: resume, ended: 'returned' };
   }
 
   /** calls every waiting extension's bootstrap on every processor, in order */
@@ -107,7 +113,7 @@ export class Host {
       let runner: Extension | undefined;
       for (const ext of this.extensions) {
         if (ext.state !== 'waiting' || !ext.callbacks.bootstrap) continue;
-        const next = this.deliver(ext, 'bootstrap', pp.ppid, [pp.ppid]);
+        const { next } = this.deliver(ext, 'bootstrap', pp.ppid, [pp.ppid]);
         if (next === 'none') continue;
         // a processor runs one VPS: the last run asked for is the one loaded
         if (runner) this.output({ source: 'host', text: `pp ${pp.ppid}: ${ext.name} ran its VPS after ${runner.name} had; ${ext.name}'s runs, ${runner.name}'s waits` });
@@ -136,13 +142,11 @@ export class Host {
           return;
         }
         ext.exits.set(ev.reason, (ext.exits.get(ev.reason) ?? 0) + 1);
-        const next = this.deliver(ext, 'vmexit', pp.ppid, [ev.vpsid, ev.reason]);
+        const { next, ended } = this.deliver(ext, 'vmexit', pp.ppid, [ev.vpsid, ev.reason]);
         if (next === 'none') {
-          // the callback may have ended the extension: read its state afresh
-          const why = (ext.state as string) === 'exited' ? `${ext.name} exited in its vmexit callback`
-            : ext.faults.length && ext.faults[ext.faults.length - 1].ppid === pp.ppid ? `${ext.name}'s vmexit callback failed`
-            : `${ext.name}'s vmexit callback returned without resuming a guest`;
-          this.stop(pp, why);
+          this.stop(pp, ended === 'exited' ? `${ext.name} exited in its vmexit callback`
+            : ended === 'fault' ? `${ext.name}'s vmexit callback failed`
+            : `${ext.name}'s vmexit callback returned without resuming a guest`);
         }
         break;
       }
