@@ -234,13 +234,6 @@ export function wasmParams(s: Syscall): WasmType[] {
   return [...s.inputs.map(wasmType), ...s.outputs.map((): WasmType => 'i32')];
 }
 
-/** Every syscall returns its bf_status_t as an i64. */
-export const wasmResult: WasmType = 'i64';
-
-export function byteWidth(w: Width): number {
-  return { u8: 1, u16: 2, u32: 4, u64: 8 }[w];
-}
-
 /** RAX of a syscall at the register level: signature, no flags, op, index. */
 export function syscallRax(s: Syscall): bigint {
   return encoding.BF_SYSCALL_SIG_VAL | (BigInt(s.op) << 16n) | BigInt(s.idx);
