@@ -27,14 +27,30 @@ export const messages: readonly Message[] = [
   { name: 'HEARTBEAT', type: 0x03, from: 'both', doc: 'u64 counter; the firmware answers with the same payload and seq' },
   { name: 'ERROR', type: 0x04, from: 'firmware', doc: 'a frame the firmware could not take: u32 its seq (0 when unknown), u16 error code, then text (NUL-terminated)' },
   { name: 'BYE', type: 0x05, from: 'host', doc: 'the run is over: the firmware ends the emulator with status 0; no payload' },
+  { name: 'SYSCALL', type: 0x06, from: 'host', doc: 'a syscall as registers: u64 rax (sig, flags, op, idx), u64 reg0..reg5, u16 ppid it executes on, 6 bytes of zero (64 bytes)' },
+  { name: 'SYSCALL_RESULT', type: 0x07, from: 'firmware', doc: 'the answer to SYSCALL: u64 status (bf_status_t), u64 reg0..reg5 (56 bytes)' },
+  { name: 'RUN', type: 0x08, from: 'host', doc: 'enter the guest a run or promote made ready on a processor: u16 ppid; answered by EXIT or STOPPED' },
+  { name: 'EXIT', type: 0x09, from: 'firmware', doc: 'a VM exit for the extension: u16 ppid, u16 vpsid, u32 zero, u64 reason, u64 info1, u64 info2, then the guest rax, rbx, rcx, rdx, rsi, rdi, rip (88 bytes)' },
+  { name: 'STOPPED', type: 0x0a, from: 'firmware', doc: 'the guest stopped without an exit for the extension: u16 ppid, u16 vpsid, u8 how (STOP_*), u8 zero, then why (NUL-terminated)' },
+  { name: 'CONSOLE', type: 0x0b, from: 'firmware', doc: 'text the firmware prints (dumps): u8 source (1 kernel), u8 zero, u16 ppid, then the text; sent before the answer of the request that printed it' },
+  { name: 'FAIL', type: 0x0c, from: 'firmware', doc: 'the firmware took an exception it cannot contain: u64 vector, u64 error code, u64 rip, then text (NUL-terminated); the emulator ends after it' },
+  { name: 'STATE', type: 0x0d, from: 'both', doc: 'host: no payload; firmware: its tables as bytes (docs/wire-protocol.md): equal bytes, equal state' },
+  { name: 'CPUID', type: 0x0e, from: 'both', doc: 'host: u32 leaf, u32 subleaf; firmware: u32 eax, ebx, ecx, edx as the processor answers natively' },
+  { name: 'PAGE_WRITE', type: 0x0f, from: 'host', doc: 'bytes into a page from alloc_page: u64 phys, u16 offset, u16 count, then count bytes; answered by DONE' },
+  { name: 'DONE', type: 0x10, from: 'firmware', doc: 'the request succeeded; no payload' },
+  { name: 'BENCH_CPUID', type: 0x11, from: 'both', doc: 'host: u32 n; the firmware runs the root guest through n CPUID exits it answers itself; firmware: u64 exits handled' },
 ];
+
+/** how a STOPPED guest stopped */
+export const stops = { HALT: 1, SHUTDOWN: 2, PROMOTED: 3 } as const;
 
 export const errors = [
   { name: 'BAD_CHECKSUM', code: 1, doc: 'the CRC-32 did not match' },
   { name: 'BAD_VERSION', code: 2, doc: 'the frame is of another protocol version' },
   { name: 'TOO_LONG', code: 3, doc: 'the length is more than MAX_PAYLOAD' },
   { name: 'UNKNOWN_TYPE', code: 4, doc: 'no message has that type' },
-  { name: 'BAD_PAYLOAD', code: 5, doc: 'the payload is not the size the message has' },
+  { name: 'BAD_PAYLOAD', code: 5, doc: 'the payload is not the size the message has, or names what does not exist' },
+  { name: 'BAD_STATE', code: 6, doc: 'the request cannot be taken now (RUN on a processor with nothing to run)' },
 ] as const;
 
 export const archs = { amd: 1, intel: 2 } as const;

@@ -18,6 +18,30 @@
 #define BFX_WIRE_ERROR 0x04u
 /* host: the run is over: the firmware ends the emulator with status 0; no payload */
 #define BFX_WIRE_BYE 0x05u
+/* host: a syscall as registers: u64 rax (sig, flags, op, idx), u64 reg0..reg5, u16 ppid it executes on, 6 bytes of zero (64 bytes) */
+#define BFX_WIRE_SYSCALL 0x06u
+/* firmware: the answer to SYSCALL: u64 status (bf_status_t), u64 reg0..reg5 (56 bytes) */
+#define BFX_WIRE_SYSCALL_RESULT 0x07u
+/* host: enter the guest a run or promote made ready on a processor: u16 ppid; answered by EXIT or STOPPED */
+#define BFX_WIRE_RUN 0x08u
+/* firmware: a VM exit for the extension: u16 ppid, u16 vpsid, u32 zero, u64 reason, u64 info1, u64 info2, then the guest rax, rbx, rcx, rdx, rsi, rdi, rip (88 bytes) */
+#define BFX_WIRE_EXIT 0x09u
+/* firmware: the guest stopped without an exit for the extension: u16 ppid, u16 vpsid, u8 how (STOP_*), u8 zero, then why (NUL-terminated) */
+#define BFX_WIRE_STOPPED 0x0Au
+/* firmware: text the firmware prints (dumps): u8 source (1 kernel), u8 zero, u16 ppid, then the text; sent before the answer of the request that printed it */
+#define BFX_WIRE_CONSOLE 0x0Bu
+/* firmware: the firmware took an exception it cannot contain: u64 vector, u64 error code, u64 rip, then text (NUL-terminated); the emulator ends after it */
+#define BFX_WIRE_FAIL 0x0Cu
+/* both: host: no payload; firmware: its tables as bytes (docs/wire-protocol.md): equal bytes, equal state */
+#define BFX_WIRE_STATE 0x0Du
+/* both: host: u32 leaf, u32 subleaf; firmware: u32 eax, ebx, ecx, edx as the processor answers natively */
+#define BFX_WIRE_CPUID 0x0Eu
+/* host: bytes into a page from alloc_page: u64 phys, u16 offset, u16 count, then count bytes; answered by DONE */
+#define BFX_WIRE_PAGE_WRITE 0x0Fu
+/* firmware: the request succeeded; no payload */
+#define BFX_WIRE_DONE 0x10u
+/* both: host: u32 n; the firmware runs the root guest through n CPUID exits it answers itself; firmware: u64 exits handled */
+#define BFX_WIRE_BENCH_CPUID 0x11u
 
 /* the CRC-32 did not match */
 #define BFX_WIRE_ERROR_BAD_CHECKSUM 1u
@@ -27,10 +51,16 @@
 #define BFX_WIRE_ERROR_TOO_LONG 3u
 /* no message has that type */
 #define BFX_WIRE_ERROR_UNKNOWN_TYPE 4u
-/* the payload is not the size the message has */
+/* the payload is not the size the message has, or names what does not exist */
 #define BFX_WIRE_ERROR_BAD_PAYLOAD 5u
+/* the request cannot be taken now (RUN on a processor with nothing to run) */
+#define BFX_WIRE_ERROR_BAD_STATE 6u
 
 #define BFX_WIRE_ARCH_AMD 1u
 #define BFX_WIRE_ARCH_INTEL 2u
+
+#define BFX_WIRE_STOP_HALT 1u
+#define BFX_WIRE_STOP_SHUTDOWN 2u
+#define BFX_WIRE_STOP_PROMOTED 3u
 
 #endif

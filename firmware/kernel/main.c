@@ -9,8 +9,10 @@
  *   wire       say hello to the host over COM2 and answer its frames
  *   wire-silent    open COM2 but never say hello (for the host's handshake limit)
  *   wire-garbage   send the host bytes that are no frame, then a bad frame
+ *   archtest   the architecture's own checks (arch/selftest.c), PASS/FAIL lines
  */
 #include <stdint.h>
+#include "arch.h"
 #include "cpu.h"
 #include "exit.h"
 #include "link.h"
@@ -118,11 +120,14 @@ void kmain(uint32_t magic, uint32_t info) {
     } else if (starts_with_word(mode, "wire-garbage")) {
         wire_init();
         link_garbage();
+    } else if (starts_with_word(mode, "archtest")) {
+        unsigned failed = arch_selftest();
+        exit_emulator(failed ? 1 : 0);
     } else if (starts_with_word(mode, "crash")) {
         serial_puts("bfx firmware: crashing on purpose\n");
         static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
         __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
     }
-    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage\n");
+    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage, archtest\n");
     exit_emulator(2);
 }
