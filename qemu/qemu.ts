@@ -2,7 +2,7 @@
 // paging by default, KVM where the host exposes nested virtualization; a
 // time limit; the status of isa-debug-exit read as kvm-unit-tests read it;
 // the serial console line by line; and no QEMU left behind on any path.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -78,11 +78,16 @@ export interface BootResult {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-export function qemuArgs(o: BootOptions, accel: Accel, wirePath?: string): string[] {
+/**
+ * wirePath: COM2 on that unix socket. consolePath: COM1 into that file
+ * rather than stdout — a host blocked on the wire does not drain a pipe, and
+ * QEMU would stall on a full one.
+ */
+export function qemuArgs(o: BootOptions, accel: Accel, wirePath?: string, consolePath?: string): string[] {
   return [
     '-accel', accel.kind, '-cpu', accel.cpu, '-m', '128',
     '-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none',
-    '-serial', 'stdio', // COM1: the console
+    '-serial', consolePath ? `file:${consolePath}` : 'stdio', // COM1: the console
     // COM2: the wire; QEMU connects to the host's socket before the guest runs, so nothing is lost
     ...(wirePath ? ['-chardev', `socket,id=wire,path=${wirePath}`, '-serial', 'chardev:wire'] : []),
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
@@ -109,6 +114,8 @@ export function verdictOf(exitStatus: number | undefined, stderr: string, timedO
 export interface Session {
   /** the wire, connected, when asked for */
   wire?: SyncWire;
+  /** with the wire: COM1's lines that have come since the last call (also given to onSerial) */
+  pollConsole(): string[];
   /** how the run ended */
   result: Promise<BootResult>;
   /** ends QEMU now (the result then says stopped) */
@@ -117,11 +124,12 @@ export interface Session {
 
 /** boots an image and returns at once: with the wire connected when asked */
 export async function start(o: BootOptions): Promise<Session> {
-  if (!o.wire) return run(o);
+  if (!o.wire) return { ...run(o), pollConsole: () => [] };
   const dir = mkdtempSync(join(tmpdir(), 'bfx-wire-'));
   const path = join(dir, 'wire.sock');
   const wire = await SyncWire.listen(path);
-  const s = run(o, path);
+  const consoleFile = new ConsoleFile(join(dir, 'com1.log'));
+  const s = run(o, path, consoleFile);
   let ended = false;
   const result = s.result.finally(() => {
     ended = true;
@@ -136,16 +144,60 @@ export async function start(o: BootOptions): Promise<Session> {
     }
     await new Promise((ok) => setTimeout(ok, 5));
   }
-  return { wire, result, stop: s.stop };
+  return { wire, result, stop: s.stop, pollConsole: () => consoleFile.poll(o.onSerial) };
+}
+
+/** COM1 written to a file by QEMU, read in whole lines as they come */
+class ConsoleFile {
+  private offset = 0;
+  private partial = '';
+  private readonly decoder = new TextDecoder();
+  readonly lines: string[] = [];
+
+  constructor(readonly path: string) {
+    writeFileSync(path, '');
+  }
+
+  poll(each?: (line: string) => void, end = false): string[] {
+    const out: string[] = [];
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'r');
+      const buf = Buffer.alloc(65536);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        this.partial += this.decoder.decode(buf.subarray(0, n), { stream: true });
+      }
+    } catch {
+      // the file is gone with its run: nothing more will come
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    const lines = this.partial.split('\n');
+    this.partial = lines.pop()!;
+    if (end && this.partial) {
+      lines.push(this.partial);
+      this.partial = '';
+    }
+    for (const l of lines) {
+      const line = l.replace(/\r$/, '');
+      out.push(line);
+      this.lines.push(line);
+      each?.(line);
+    }
+    return out;
+  }
 }
 
 export async function boot(o: BootOptions): Promise<BootResult> {
   return run(o).result;
 }
 
-function run(o: BootOptions, wirePath?: string): { result: Promise<BootResult>; stop(): void } {
+function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile): { result: Promise<BootResult>; stop(): void } {
   const accel = o.accel ?? detectAccel();
-  const args = qemuArgs(o, accel, wirePath);
+  const args = qemuArgs(o, accel, wirePath, consoleFile?.path);
   const serial: string[] = [];
   let partial = '';
   const line = (l: string) => {
@@ -169,6 +221,10 @@ function run(o: BootOptions, wirePath?: string): { result: Promise<BootResult>; 
   let stopped = false;
   const result = child.then((r): BootResult => {
     if (partial) line(partial);
+    if (consoleFile) {
+      consoleFile.poll(o.onSerial, true);
+      serial.push(...consoleFile.lines);
+    }
     const stderr = String(r.stderr ?? '');
     const { verdict, code } = stopped ? { verdict: 'stopped' as const, code: undefined } : verdictOf(r.exitCode, stderr, r.timedOut);
     const out: BootResult = {

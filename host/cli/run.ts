@@ -3,10 +3,15 @@
 import { relative } from 'node:path';
 import type { Arch } from '../backend/microkernel.js';
 import { findScenario } from '../backend/sim/guest/scenarios.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../paths.js';
+import type { Microkernel } from '../backend/microkernel.js';
+import { bootQemu, type QemuTarget } from '../backend/remote/boot.js';
 import { Sim, SIM_DEFAULTS } from '../backend/sim/sim.js';
 import { load, LoadError, type LoadedModule } from '../loader/load.js';
-import { Host, type OutputLine } from '../run/host.js';
-import { renderReport, report } from '../run/report.js';
+import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
+import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, oneOf, parse, UsageError, type Io } from './common.js';
 
 const TARGETS = ['sim', 'qemu', 'bochs'] as const;
@@ -21,12 +26,16 @@ promoted, or the host had to stop it). An extension is a .wasm file, an
 AssemblyScript .ts entry, or a folder with main.ts (built first if stale).
 
 Options:
-  --target <t>      the microkernel: sim (the embedded reference; default)
-  --guest <name>    the root guest the sim runs (default ${SIM_DEFAULTS.guest}); bfx guests lists them
-  --pps <n>         physical processors (default ${SIM_DEFAULTS.pps})
-  --arch <a>        amd (SVM, default) or intel (VMX)
-  --pools <sizes>   the sim's pools, e.g. vms=16,vps=16,vpss=16,pages=64
-                    (defaults; vps and vpss grow to one per processor)
+  --target <t>      the microkernel: sim (the embedded reference; default) or
+                    qemu (our firmware booted under QEMU, AMD SVM, over the wire)
+  --guest <name>    the root guest (default ${SIM_DEFAULTS.guest}); bfx guests lists them
+  --pps <n>         physical processors (default ${SIM_DEFAULTS.pps}; the firmware has 1)
+  --arch <a>        amd (SVM, default) or intel (VMX; sim only so far)
+  --pools <sizes>   the pools, e.g. vms=16,vps=16,vpss=16,pages=64
+                    (the sim's defaults; the firmware's are its build's,
+                    and --pools can only lower them)
+  --image <file>    with --target qemu: the multiboot image (default: bfx's
+                    firmware, firmware/build/bfx.elf)
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
@@ -48,6 +57,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     arch: { type: 'string' },
     pools: { type: 'string' },
     config: { type: 'string' },
+    image: { type: 'string' },
     'max-exits': { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
@@ -59,9 +69,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (!positionals.length) throw new UsageError('name at least one extension to run, e.g. bfx run extensions/cpuid');
   const target = oneOf('target', values.target, TARGETS) ?? 'sim';
-  if (target !== 'sim') throw new UsageError(`--target ${target} is not available yet: only the embedded reference microkernel (sim) is`);
+  if (target === 'bochs') throw new UsageError('--target bochs is not available yet: the targets are sim and qemu');
   const arch: Arch = oneOf('arch', values.arch, ARCHES) ?? SIM_DEFAULTS.arch;
   const pps = integer('pps', values.pps, 1, 64) ?? SIM_DEFAULTS.pps;
+  if (target === 'qemu' && arch !== 'amd') throw new UsageError('--target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim');
+  if (target === 'qemu' && pps !== 1) throw new UsageError('--target qemu has one physical processor (the firmware runs on the bootstrap processor only): leave out --pps');
+  if (target !== 'qemu' && values.image !== undefined) throw new UsageError('--image is for --target qemu');
+  if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
   const pools = parsePools(values.pools);
@@ -104,11 +118,33 @@ export async function run(args: string[], io: Io): Promise<number> {
   };
 
   const start = performance.now();
-  const sim = new Sim({ arch, pps, guest, ...pools });
-  const host = new Host(sim, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
+  let mk: Microkernel;
+  let qemu: QemuTarget | undefined;
+  if (target === 'qemu') {
+    say(`bfx: booting ${values.image ?? 'the firmware'} under QEMU …`);
+    try {
+      qemu = await bootQemu({ image: values.image, guest, ...pools, timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000, logDir: join(ROOT, 'build', 'qemu-logs') });
+    } catch (e) {
+      const message = `the microkernel did not come up under QEMU: ${(e as Error).message}`;
+      if (json) io.out(`${JSON.stringify({ ok: false, error: message })}\n`);
+      else io.err(`bfx run: ${message}\n`);
+      return EXIT.failed;
+    }
+    mk = qemu.remote;
+    say(`bfx: ${mk.hello.name} said hello (${mk.hello.arch}) after ${Math.round(performance.now() - start)} ms`);
+  } else {
+    mk = new Sim({ arch, pps, guest, ...pools });
+  }
+  const host = new Host(mk, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
   for (const m of modules) host.add(m, { config: values.config });
-  host.run();
-  const r = report(host, performance.now() - start);
+  try {
+    host.run();
+  } finally {
+    mk.close();
+  }
+  const ended = await qemu?.shutdown();
+  let r = report(host, performance.now() - start);
+  if (ended) r = withEmulator(r, { verdict: ended.verdict, code: ended.code, accel: ended.accel.kind, log: ended.log });
   if (json) io.out(`${JSON.stringify({ ...r, target, guest, output: lines }, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`);
   else io.out(`${renderReport(r)}\n`);
   return r.ok ? EXIT.ok : EXIT.failed;

@@ -29,6 +29,22 @@ export interface RunReport {
   exits: Record<string, number>;
   resources: Record<'vm' | 'vp' | 'vps', { live: number; zombie: number }>;
   audit: { records: { kind: string; extension: string; syscall?: string; message: string }[]; dropped: number };
+  /** how the emulator the microkernel ran in ended, for a remote target */
+  emulator?: EmulatorReport;
+}
+
+export interface EmulatorReport {
+  /** pass: it ended as the host asked; anything else is a failure of the run */
+  verdict: string;
+  code?: number;
+  accel: string;
+  /** the serial log kept when it did not pass */
+  log?: string;
+}
+
+/** adds how the emulator ended: one that did not end as asked fails the run */
+export function withEmulator(r: RunReport, e: EmulatorReport): RunReport {
+  return { ...r, ok: r.ok && e.verdict === 'pass', emulator: e };
 }
 
 export function report(host: Host, durationMs: number): RunReport {
@@ -101,6 +117,10 @@ export function renderReport(r: RunReport): string {
     .join(', ');
   L.push(`  resources left: ${res}`);
   if (r.limit) L.push(`  ${r.limit}`);
+  if (r.emulator) {
+    const e = r.emulator;
+    L.push(`  emulator (${e.accel}): ${e.verdict === 'pass' ? 'ended when the host said bye' : `ended ${e.verdict}${e.code !== undefined ? ` (code ${e.code})` : ''}`}${e.log ? `; serial log kept in ${e.log}` : ''}`);
+  }
   if (r.audit.records.length) {
     L.push(`  audit: ${r.audit.records.length} record${r.audit.records.length === 1 ? '' : 's'}${r.audit.dropped ? ` (${r.audit.dropped} older dropped)` : ''}`);
     for (const a of r.audit.records.slice(-5)) L.push(`    ${a.kind}${a.syscall ? ` in ${a.syscall}` : ''}: ${a.message.split('\n')[0]}`);

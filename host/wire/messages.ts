@@ -47,3 +47,13 @@ export function u64(n: bigint): Uint8Array {
   new DataView(p.buffer).setBigUint64(0, n, true);
   return p;
 }
+
+/** a FAIL frame in words: the exception the firmware could not contain */
+export function describeFail(p: Uint8Array): string {
+  if (p.length < 25) return `a FAIL frame of ${p.length} bytes, too short to read`;
+  const v = new DataView(p.buffer, p.byteOffset, p.length);
+  const end = p.indexOf(0, 24);
+  const text = new TextDecoder().decode(p.subarray(24, end < 0 ? p.length : end));
+  const hex = (n: bigint) => `0x${n.toString(16)}`;
+  return `exception ${v.getBigUint64(0, true)} (error code ${hex(v.getBigUint64(8, true))}) at rip ${hex(v.getBigUint64(16, true))}${text ? `: ${text}` : ''}`;
+}

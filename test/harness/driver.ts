@@ -9,6 +9,7 @@ import {
 import { statusName } from '../../host/abi/status.js';
 import type { Microkernel } from '../../host/backend/microkernel.js';
 import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
+import { bootQemu, type QemuTarget } from '../../host/backend/remote/boot.js';
 import { ExtensionExit } from '../../host/boundary/guard.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
@@ -18,29 +19,62 @@ import { ExtensionAbort } from '../../host/sandbox/trap.js';
 
 /**
  * What a backend can be asked for beyond the ABI itself. A conformance case
- * that needs one says so, and is skipped on a backend that lacks it.
+ * that needs one says so, and does not run on a backend that lacks it (the
+ * backend says why it lacks it).
  * - faults: SimOptions.faults (host-side exceptions injected into a syscall)
  * - unsupported: SimOptions.unsupported (pretending not to implement a syscall)
- * - limits: SimOptions.pps/vms/vps/vpss/pages (chosen processor count and pool sizes)
+ * - limits: SimOptions.vms/vps/vpss/pages (chosen pool sizes)
+ * - smp: SimOptions.pps above 1 (more than one physical processor)
  * - amd, intel: SimOptions.arch (a microkernel of that architecture)
  * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
  */
-export type Capability = 'faults' | 'unsupported' | 'limits' | 'amd' | 'intel' | 'guest';
+export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest';
 
-export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'amd', 'intel', 'guest'];
+export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest'];
 
 export interface Backend {
   name: string;
-  /** what it can be asked for; all of CAPABILITIES when undefined */
-  provides?: readonly Capability[];
-  create(opts: SimOptions): Microkernel;
+  /** what it cannot be asked for, and why */
+  lacks?: Partial<Record<Capability, string>>;
+  create(opts: SimOptions): Microkernel | Promise<Microkernel>;
+  /** ends what create started (an emulator) */
+  dispose?(mk: Microkernel): Promise<void>;
 }
 
-/** the backends every ABI case runs against; the remote backend joins them when it lands */
-export const backends: Backend[] = [{ name: 'sim', provides: CAPABILITIES, create: (o) => new Sim(o) }];
+const sim: Backend = { name: 'sim', create: (o) => new Sim(o) };
+
+/** our firmware under QEMU TCG (AMD SVM), through the wire */
+const qemu: Backend = {
+  name: 'qemu',
+  lacks: {
+    faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',
+    unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
+    smp: 'the firmware runs on the bootstrap processor only (pps 1)',
+    intel: 'QEMU TCG emulates SVM only; VMX runs under Bochs',
+  },
+  async create(o) {
+    const { arch, pps, faults, unsupported, budget, ...rest } = o;
+    if (arch === 'intel' || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
+      throw new Error(`the qemu backend cannot be asked for ${JSON.stringify({ arch, pps, faults, unsupported, budget })}`);
+    }
+    const target = await bootQemu({ ...rest, logDir: join(ROOT, 'build', 'qemu-logs') });
+    targets.set(target.remote, target);
+    return target.remote;
+  },
+  async dispose(mk) {
+    const target = targets.get(mk);
+    targets.delete(mk);
+    const r = await target?.shutdown();
+    if (r && r.verdict !== 'pass') throw new Error(`QEMU ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
+  },
+};
+const targets = new Map<Microkernel, QemuTarget>();
+
+/** the backends every ABI case runs against */
+export const backends: Backend[] = [sim, qemu];
 
 export function provides(backend: Backend, c: Capability): boolean {
-  return (backend.provides ?? CAPABILITIES).includes(c);
+  return backend.lacks?.[c] === undefined;
 }
 
 let driverModule: Promise<LoadedModule> | undefined;
@@ -179,13 +213,19 @@ export class Driver {
    */
   readonly errors: unknown[] = [];
 
-  private constructor(readonly mk: Microkernel) {
+  private constructor(readonly mk: Microkernel, readonly backend: Backend) {
     this.host = new Host(mk, { onOutput: (l) => this.output.push(l) });
+  }
+
+  /** ends the backend (the emulator, for qemu); the output it still had comes first */
+  async close(): Promise<void> {
+    this.mk.close();
+    await this.backend.dispose?.(this.mk);
   }
 
   /** a host on a fresh backend, with n driver extensions loaded (not started) */
   static async create(backend: Backend, opts: SimOptions = {}, exts: ExtensionOptions[] = [{}]): Promise<Driver> {
-    const d = new Driver(backend.create(opts));
+    const d = new Driver(await backend.create(opts), backend);
     const m = await driver();
     for (const o of exts) {
       const de = new DriverExt();

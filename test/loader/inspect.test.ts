@@ -3,7 +3,7 @@
 // loader puts the pages bf_mem_op_alloc_page hands out.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_SUCCESS, BF_SYSCALLS } from '../../host/abi/bf.js';
 import { BFX_SERVICES } from '../../host/boundary/services.js';
 import { ENTRY_TYPE, ENV_FUNCTIONS, syscallType } from '../../host/loader/check.js';
@@ -173,6 +173,7 @@ describe('the page pool of bf_mem_op_alloc_page', () => {
 
   it.each(backends)('through the syscall on $name: every page below the data, which it never touches', async (backend) => {
     const d = (await Driver.create(backend)).start();
+    onTestFinished(() => d.close());
     const e = d.e;
     const first = Math.min(...e.ext.loaded.info.dataOffsets);
     // the data as it is, but for the driver's scratch, where the syscall writes its outputs

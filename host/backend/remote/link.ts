@@ -5,13 +5,13 @@
 // Calls block (a syscall from WebAssembly must): the bytes come through a
 // SyncWire, whose worker keeps reading while this thread waits.
 import { FrameReader, encodeFrame, isFrame, messageName, type Frame, type FrameError } from '../../wire/frame.js';
-import { PayloadError, TYPE, parseError, parseHello, type Hello, type WireErrorReport } from '../../wire/messages.js';
+import { PayloadError, TYPE, describeFail, parseError, parseHello, type Hello, type WireErrorReport } from '../../wire/messages.js';
 import { SyncWireError, type SyncWire } from './sync-wire.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
 export class LinkError extends Error {
-  constructor(message: string, readonly problem: FrameError['problem'] | 'TIMEOUT' | 'CLOSED' | 'BAD_PAYLOAD' | 'REFUSED') {
+  constructor(message: string, readonly problem: FrameError['problem'] | 'TIMEOUT' | 'CLOSED' | 'BAD_PAYLOAD' | 'REFUSED' | 'FAILED') {
     super(message);
   }
 }
@@ -24,6 +24,9 @@ export class Link {
   private failure: LinkError | undefined;
   /** ERROR frames the firmware sent, for the record */
   readonly firmwareErrors: WireErrorReport[] = [];
+
+  /** where CONSOLE frames go as they come: text the firmware prints (its dumps) */
+  onConsole: (ppid: number, text: string) => void = () => {};
 
   constructor(private readonly wire: SyncWire) {}
 
@@ -48,6 +51,11 @@ export class Link {
     }
     for (const x of this.reader.push(bytes)) {
       if (!isFrame(x)) this.fail(new LinkError(`the firmware sent a malformed frame: ${x.message}`, x.problem));
+      if (x.type === TYPE.CONSOLE) {
+        this.console(x.payload);
+        continue;
+      }
+      if (x.type === TYPE.FAIL) this.fail(new LinkError(`the firmware failed: ${describeFail(x.payload)}`, 'FAILED'));
       if (x.type !== TYPE.ERROR) {
         this.queue.push(x);
         continue;
@@ -60,12 +68,18 @@ export class Link {
     }
   }
 
-  /** the first frame of `type` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
-  private expect(type: number, seq: number | undefined, timeoutMs: number, what: string): Frame {
+  private console(p: Uint8Array): void {
+    if (p.length < 4) this.fail(new LinkError(`the firmware sent a CONSOLE frame of ${p.length} bytes; it has at least 4`, 'BAD_PAYLOAD'));
+    this.onConsole(p[2] | (p[3] << 8), new TextDecoder().decode(p.subarray(4)));
+  }
+
+  /** the first frame of one of `types` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
+  private expect(types: number | readonly number[], seq: number | undefined, timeoutMs: number, what: string): Frame {
     if (this.failure) throw this.failure;
     const deadline = performance.now() + timeoutMs;
+    const wanted = typeof types === 'number' ? [types] : types;
     for (;;) {
-      const i = this.queue.findIndex((f) => f.type === type && (seq === undefined || f.seq === seq));
+      const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
       if (i >= 0) return this.queue.splice(i, 1)[0];
       const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
       if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
@@ -101,8 +115,8 @@ export class Link {
     return hello;
   }
 
-  /** sends a frame and waits for the answer of `answer` type with the same seq */
-  request(type: number, payload: Uint8Array | undefined, answer: number, timeoutMs: number): Frame {
+  /** sends a frame and waits for its answer: a frame of the `answer` type (or one of them) with the same seq */
+  request(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Frame {
     const seq = this.send(type, payload);
     return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
   }

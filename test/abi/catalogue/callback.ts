@@ -172,7 +172,7 @@ export const cases: Case[] = [
   {
     id: 'callback.register_bootstrap.success', syscall: 'bf_callback_op_register_bootstrap', status: 'BF_STATUS_SUCCESS', clause: 'bf_callback_op_register_bootstrap',
     rule: 'the registered bootstrap runs once per physical processor, with its ID',
-    needs: ['limits'],
+    needs: ['smp'],
     async run(ctx) {
       const d = await ctx.driver({ pps: 3 });
       const e = d.e;

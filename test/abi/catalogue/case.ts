@@ -70,7 +70,8 @@ function used(opts: SimOptions): Capability[] {
   if (opts.arch === 'amd') out.push('amd');
   if (opts.arch === 'intel') out.push('intel');
   if (opts.guest !== undefined || opts.budget !== undefined) out.push('guest');
-  if (['pps', 'vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined)) out.push('limits');
+  if (['vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined)) out.push('limits');
+  if ((opts.pps ?? 1) > 1) out.push('smp');
   return out;
 }
 

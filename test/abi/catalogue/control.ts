@@ -30,7 +30,7 @@ export const cases: Case[] = [
   {
     id: 'control.exit.success-from-callback', syscall: 'bf_control_op_exit', status: 'BF_STATUS_SUCCESS', clause: 'bf_control_op_exit',
     rule: 'exit in a callback does not return: the extension ends, exited, with no fault and no fail callback',
-    needs: ['limits'],
+    needs: ['smp'],
     async run(ctx) {
       const d = (await ctx.driver({ pps: 2 })).start();
       const e = d.e;

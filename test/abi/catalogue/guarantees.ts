@@ -563,7 +563,7 @@ export const cases: Case[] = [
   {
     id: 'guarantees.exits.to-the-owner', syscall: 'bf_callback_op_register_vmexit', clause: 'callbacks',
     rule: "each VM exit goes to the vmexit callback of the extension that owns the VPS, with that VPS's ID",
-    needs: ['guest', 'limits'],
+    needs: ['guest', 'smp'],
     async run(ctx) {
       const d = (await ctx.driver({ pps: 2 }, [{}, {}])).start();
       const [a, b] = d.exts;

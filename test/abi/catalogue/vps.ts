@@ -193,7 +193,7 @@ const LOCAL: SyscallName[] = [
 const otherPp = (name: SyscallName): Case => ({
   id: `vps.${name.slice(10)}.vps-of-another-pp`, syscall: name, status: 'BF_STATUS_INVALID_PARAMS1', clause: `${name} inputs`,
   rule: 'a VPS assigned to another physical processor than the current one answers INVALID_PARAMS1',
-  needs: ['limits'],
+  needs: ['smp'],
   async run(ctx) {
     const d = await ctx.driver({ pps: 2 });
     const m = make(d, name, (a, dd) => {
@@ -299,7 +299,7 @@ export const cases: Case[] = [
   {
     id: 'vps.create_vps.success', syscall: 'bf_vps_op_create_vps', status: 'BF_STATUS_SUCCESS', clause: 'bf_vps_op_create_vps',
     rule: 'create_vps writes the ID of a new VPS of the VP, assigned to the physical processor named',
-    needs: ['limits'],
+    needs: ['smp'],
     async run(ctx) {
       const d = (await ctx.driver({ pps: 2 })).start();
       const e = d.e;

@@ -1,0 +1,258 @@
+// The remote backend: the Microkernel interface over the wire to a real
+// microkernel (our firmware under QEMU). A syscall travels as registers —
+// RAX and REG0..REG5 — and comes back as status and REG0..REG5, so the
+// firmware decodes and refuses exactly as a Bareflank microkernel would.
+// Every call blocks until the answer comes (WebAssembly imports are
+// synchronous); the SyncWire's worker reads the socket meanwhile.
+import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type SyscallInfo, type SyscallName } from '../../abi/bf.js';
+import { stops } from '../../../abi/wire.js';
+import { TYPE } from '../../wire/messages.js';
+import type { GuestEvent, Hello, Microkernel, OutputLine, ResourceKind } from '../microkernel.js';
+import { Link, LinkError } from './link.js';
+import { parseState, type KernelState } from './state.js';
+
+export interface RemoteTimeouts {
+  /** a syscall, STATE, CPUID, PAGE_WRITE: the firmware answers these at once */
+  requestMs: number;
+  /** RUN: the guest runs until its next exit */
+  runMs: number;
+}
+
+export const REMOTE_TIMEOUTS: RemoteTimeouts = { requestMs: 10_000, runMs: 60_000 };
+
+/** the guest registers an EXIT frame carries, in its order */
+const EXIT_REGS = [bf_reg_t.rax, bf_reg_t.rbx, bf_reg_t.rcx, bf_reg_t.rdx, bf_reg_t.rsi, bf_reg_t.rdi, bf_reg_t.rip];
+const EXIT_BYTES = 88;
+const SYSCALL_BYTES = 64;
+const RESULT_BYTES = 56;
+const PAGE = 4096;
+/** the most page bytes one PAGE_WRITE carries (12 bytes of it are its own header) */
+const PAGE_CHUNK = 1008;
+
+/** the registers of the last exit, served without a round trip while nothing else has been asked */
+interface ExitCache {
+  ppid: number;
+  vpsid: number;
+  regs: Map<number, bigint>;
+}
+
+export interface RemoteParts {
+  link: Link;
+  /** the firmware's HELLO, already checked */
+  hello: Hello;
+  /** the guest console's new lines (COM1), read at each event */
+  pollConsole: () => string[];
+  timeouts?: Partial<RemoteTimeouts>;
+}
+
+// the syscall methods are made in the constructor, one per kernel syscall of the table
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Remote extends MicrokernelCalls {}
+
+/** COM1 lines the firmware prints itself begin so: the rest is the guest's */
+const FIRMWARE_LINE = /^bfx firmware: /;
+
+export class Remote implements Microkernel {
+  readonly hello: Hello;
+  readonly out = new BigUint64Array(6);
+  readonly link: Link;
+  private readonly timeouts: RemoteTimeouts;
+  private readonly pollConsole: () => string[];
+  private sink: (line: OutputLine) => void = () => {};
+  private pp = 0;
+  private cache: ExitCache | undefined;
+  private readonly handles = new Set<bigint>();
+  /** pages of extension memory the firmware must see (intercept bitmaps), with what it has of each */
+  private readonly pages = new Map<bigint, { bytes: Uint8Array; sent: Uint8Array }>();
+  private readonly payload = new Uint8Array(SYSCALL_BYTES);
+  private readonly view = new DataView(this.payload.buffer);
+
+  constructor(parts: RemoteParts) {
+    this.link = parts.link;
+    this.hello = parts.hello;
+    this.pollConsole = parts.pollConsole;
+    this.timeouts = { ...REMOTE_TIMEOUTS, ...parts.timeouts };
+    this.link.onConsole = (ppid, text) => {
+      for (const line of text.replace(/\n$/, '').split('\n')) this.sink({ source: 'kernel', ppid, text: line });
+    };
+    for (const s of BF_SYSCALLS) {
+      if (s.where !== 'kernel') continue;
+      (this as unknown as Record<string, unknown>)[s.name] = (...args: (number | bigint)[]) => this.syscall(s, args);
+    }
+  }
+
+  // ---- syscalls ----
+
+  /** one syscall, as registers, to the firmware and back */
+  private syscall(s: SyscallInfo, args: (number | bigint)[]): bigint {
+    if (s.name === 'bf_vps_op_read_reg') {
+      const hit = this.cachedRead(args);
+      if (hit !== undefined) return hit;
+    }
+    const write = s.name === 'bf_vps_op_write_reg';
+    if (!write) this.cache = undefined; // anything else may change what the cache holds
+    this.flushConsole();
+    const v = this.view;
+    v.setBigUint64(0, s.rax, true);
+    for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, i < args.length ? reg(args[i]) : 0n, true);
+    v.setUint16(56, this.pp, true);
+    const f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
+    if (f.payload.length !== RESULT_BYTES) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
+    const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
+    const status = r.getBigUint64(0, true);
+    for (let i = 0; i < 6; i++) this.out[i] = r.getBigUint64(8 + 8 * i, true);
+    if (status === BF_STATUS_SUCCESS) this.noteSuccess(s.name, args);
+    return status;
+  }
+
+  private noteSuccess(name: SyscallName, args: (number | bigint)[]): void {
+    if (name === 'bf_handle_op_open_handle') this.handles.add(this.out[0]);
+    else if (name === 'bf_handle_op_close_handle') this.handles.delete(reg(args[0]));
+    else if (name === 'bf_vps_op_write_reg' && this.cache) {
+      const [handle, vpsid, r, value] = args;
+      if (this.handles.has(reg(handle)) && Number(vpsid) === this.cache.vpsid && this.cache.regs.has(Number(r))) {
+        this.cache.regs.set(Number(r), reg(value));
+      }
+    }
+  }
+
+  /**
+   * read_reg of a register the last EXIT carried, of the VPS that exited, on
+   * its processor, with an open handle: nothing since can have changed it
+   * (every other call clears the cache), so the firmware's answer is known.
+   */
+  private cachedRead(args: (number | bigint)[]): bigint | undefined {
+    const c = this.cache;
+    if (!c || c.ppid !== this.pp) return undefined;
+    const [handle, vpsid, r] = args;
+    if (Number(vpsid) !== c.vpsid || !this.handles.has(reg(handle))) return undefined;
+    const value = c.regs.get(Number(r));
+    if (value === undefined) return undefined;
+    this.out[0] = value;
+    return BF_STATUS_SUCCESS;
+  }
+
+  // ---- the host's side ----
+
+  setCurrentPp(ppid: number): void {
+    this.pp = ppid;
+  }
+
+  supports(name: SyscallName): boolean {
+    return BF_SYSCALLS.some((s) => s.name === name && s.where === 'kernel');
+  }
+
+  onOutput(sink: (line: OutputLine) => void): void {
+    this.sink = sink;
+  }
+
+  resume(ppid: number): GuestEvent {
+    this.cache = undefined;
+    this.syncPages();
+    const p = new Uint8Array(2);
+    p[0] = ppid & 0xff;
+    p[1] = ppid >> 8;
+    const f = this.link.request(TYPE.RUN, p, [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
+    this.flushConsole();
+    const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
+    if (f.type === TYPE.EXIT) {
+      if (f.payload.length !== EXIT_BYTES) throw new LinkError(`the firmware sent an EXIT of ${f.payload.length} bytes, not ${EXIT_BYTES}`, 'BAD_PAYLOAD');
+      const vpsid = v.getUint16(2, true);
+      const regs = new Map(EXIT_REGS.map((r, i) => [r, v.getBigUint64(32 + 8 * i, true)]));
+      this.cache = { ppid, vpsid, regs };
+      return { kind: 'exit', ppid, vpsid, reason: v.getBigUint64(8, true) };
+    }
+    if (f.payload.length < 7) throw new LinkError(`the firmware sent a STOPPED of ${f.payload.length} bytes; it has at least 7`, 'BAD_PAYLOAD');
+    const vpsid = v.getUint16(2, true);
+    const end = f.payload.indexOf(0, 6);
+    const why = new TextDecoder().decode(f.payload.subarray(6, end < 0 ? f.payload.length : end));
+    switch (f.payload[4]) {
+      case stops.HALT: return { kind: 'halt', ppid, vpsid };
+      case stops.PROMOTED: return { kind: 'promoted', ppid, vpsid };
+      case stops.SHUTDOWN: return { kind: 'shutdown', ppid, vpsid, why };
+      default: throw new LinkError(`the firmware sent a STOPPED that says ${f.payload[4]}, which is no way to stop`, 'BAD_PAYLOAD');
+    }
+  }
+
+  cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+    const p = new Uint8Array(8);
+    const v = new DataView(p.buffer);
+    v.setUint32(0, leaf >>> 0, true);
+    v.setUint32(4, subleaf >>> 0, true);
+    const f = this.link.request(TYPE.CPUID, p, TYPE.CPUID, this.timeouts.requestMs);
+    if (f.payload.length !== 16) throw new LinkError(`the firmware answered CPUID with ${f.payload.length} bytes, not 16`, 'BAD_PAYLOAD');
+    const a = new DataView(f.payload.buffer, f.payload.byteOffset, 16);
+    return [a.getUint32(0, true), a.getUint32(4, true), a.getUint32(8, true), a.getUint32(12, true)];
+  }
+
+  /** the firmware's tables, read */
+  state(): KernelState {
+    return parseState(this.snapshot());
+  }
+
+  allocated(kind: ResourceKind): number[] {
+    const s = this.state();
+    const states = kind === 'vm' ? s.vm : kind === 'vp' ? s.vp.map((x) => x.state) : s.vps.map((x) => x.state);
+    return states.flatMap((st, id) => (st !== 0 ? [id] : []));
+  }
+
+  snapshot(): Uint8Array {
+    this.flushConsole();
+    return this.link.request(TYPE.STATE, undefined, TYPE.STATE, this.timeouts.requestMs).payload.slice();
+  }
+
+  mapPage(phys: bigint, bytes: Uint8Array | undefined): void {
+    if (bytes) this.pages.set(phys, { bytes, sent: new Uint8Array(PAGE) }); // alloc_page gave it zeroed
+    else this.pages.delete(phys);
+  }
+
+  /** what the extension changed in its mapped pages, to the firmware before the guest runs */
+  private syncPages(): void {
+    for (const [phys, page] of this.pages) {
+      const { bytes, sent } = page;
+      for (let at = 0; at < PAGE;) {
+        if (bytes[at] === sent[at]) {
+          at++;
+          continue;
+        }
+        const count = Math.min(PAGE_CHUNK, PAGE - at);
+        const p = new Uint8Array(12 + count);
+        const v = new DataView(p.buffer);
+        v.setBigUint64(0, phys, true);
+        v.setUint16(8, at, true);
+        v.setUint16(10, count, true);
+        p.set(bytes.subarray(at, at + count), 12);
+        this.link.request(TYPE.PAGE_WRITE, p, TYPE.DONE, this.timeouts.requestMs);
+        sent.set(bytes.subarray(at, at + count), at);
+        at += count;
+      }
+    }
+  }
+
+  /** the guest's console lines and the firmware's own, from COM1 */
+  private flushConsole(): void {
+    for (const line of this.pollConsole()) {
+      if (FIRMWARE_LINE.test(line)) this.sink({ source: 'kernel', ppid: this.pp, text: line });
+      else this.sink({ source: 'guest', ppid: this.pp, text: line });
+    }
+  }
+
+  private closed = false;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.flushConsole();
+    try {
+      this.link.bye();
+    } catch {
+      // a link that already failed has nobody to say bye to
+    }
+  }
+}
+
+/** an argument as its register holds it: IDs and u32s zero-extended, u64s as they are */
+function reg(a: number | bigint | undefined): bigint {
+  if (a === undefined) return 0n;
+  return typeof a === 'bigint' ? BigInt.asUintN(64, a) : BigInt(a >>> 0);
+}

@@ -1,0 +1,42 @@
+// The ABI conformance catalogue, run against one backend: one definition,
+// each backend's test file calls it (so that vitest runs them side by side).
+import { describe, expect, it } from 'vitest';
+import { type Backend, type Driver, provides } from '../harness/driver.js';
+import { context, NO_RETURN, statusValue } from './catalogue/case.js';
+import { catalogue } from './catalogue/index.js';
+
+export function conformance(backend: Backend): void {
+  describe(`ABI conformance on ${backend.name}`, () => {
+    const applies = catalogue.filter((c) => (c.needs ?? []).every((n) => provides(backend, n)));
+    const not = catalogue.filter((c) => !applies.includes(c));
+    for (const c of applies) {
+      it(`${c.id}: ${c.rule}`, async () => {
+        const asserted = new Set<bigint>();
+        const drivers: Driver[] = [];
+        try {
+          await c.run(context(backend, c, asserted, drivers));
+          // an expect that failed inside a handler was contained by the host as a fault of the extension
+          for (const d of drivers) d.check();
+          // the boundary keeps its own records of the kernel: where they disagree, one of them is wrong
+          const disagreements = drivers.flatMap((d) => d.host.env.audit.records.filter((r) => r.kind === 'disagreement'));
+          expect(disagreements.map((r) => r.message), 'the boundary and the backend disagreed').toEqual([]);
+          if (c.status && !(c.status === 'BF_STATUS_SUCCESS' && c.syscall && NO_RETURN.has(c.syscall))) {
+            expect(asserted, `the case declares ${c.status} but never asserted it`).toContain(statusValue(c.status));
+          }
+        } finally {
+          await Promise.all(drivers.map((d) => d.close()));
+        }
+      });
+    }
+    if (not.length) {
+      // not skipped: these cases cannot apply to this backend, and each says why
+      it(`${not.length} cases do not apply to ${backend.name}, each for a reason the backend gives`, () => {
+        const why = not.map((c) => {
+          const lacking = (c.needs ?? []).filter((n) => !provides(backend, n));
+          return `${c.id}: ${lacking.map((n) => `${n} (${backend.lacks?.[n]})`).join('; ')}`;
+        });
+        for (const line of why) expect(line).toMatch(/\(.{10,}\)/);
+      });
+    }
+  });
+}
