@@ -107,7 +107,7 @@ export interface OwnerTotal {
 
 export interface LedgerSummary {
   entries: number;
-  /** the first and last entry's times; undefined for an empty ledger */
+  /** the earliest and latest entry's times; undefined for an empty ledger */
   from?: number;
   to?: number;
   /** at which time the open intervals were counted to */
@@ -155,7 +155,8 @@ export function summarise(entries: readonly LedgerEntry[], now: number): LedgerS
   }
   return {
     entries: entries.length,
-    ...(entries.length && { from: entries[0].t, to: entries[entries.length - 1].t }),
+    // a loop, not Math.min(...): a long ledger has more entries than a call has room for arguments
+    ...(entries.length && { from: entries.reduce((m, e) => Math.min(m, e.t), Infinity), to: entries.reduce((m, e) => Math.max(m, e.t), -Infinity) }),
     now,
     resources: [...totals.values()],
     owners: [...owners.values()],

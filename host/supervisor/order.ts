@@ -34,7 +34,11 @@ const where = (n: Dependent) => (n.file ? ` (${n.file})` : '');
 function index<T extends Dependent>(nodes: readonly T[]): Map<string, T> {
   const byName = new Map<string, T>();
   for (const n of nodes) {
-    if (byName.has(n.name)) throw new DependencyError(`two extensions are named "${n.name}"${where(byName.get(n.name)!)}${where(n)}`);
+    const earlier = byName.get(n.name);
+    if (earlier) {
+      const files = earlier.file && n.file ? `: in ${earlier.file} and in ${n.file}` : '';
+      throw new DependencyError(`two extensions are named "${n.name}"${files}`);
+    }
     byName.set(n.name, n);
   }
   const unknown: string[] = [];
