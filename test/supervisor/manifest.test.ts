@@ -1,11 +1,12 @@
 // The manifest: what a valid one gives, the defaults, and every way one is
 // refused — each message naming the file, the field's JSON path and what
 // the field allows.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BF_SYSCALLS } from '../../host/abi/bf.js';
+import { ROOT } from '../../host/paths.js';
 import {
   checkSet, DEFAULT_CALLBACK_BUDGET_MS, loadManifest, loadManifests, ManifestError, manifestFrom, parseManifest, type Manifest,
 } from '../../host/supervisor/manifest.js';
@@ -288,5 +289,24 @@ describe('loading manifest files', () => {
     expect(() => checkSet([m('a', ['b']), m('b')])).not.toThrow();
     expect(() => checkSet([m('a'), m('a')])).toThrow('manifest a.json: name "a" is already the name of the extension in a.json');
     expect(() => checkSet([m('a', ['b']), m('b', ['c']), m('c', ['a'])])).toThrow('dependency cycle: a → b → c → a (a.json, b.json, c.json)');
+  });
+});
+
+describe('docs/manifest.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'manifest.md'), 'utf8');
+  const examples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  it('its examples are manifests', () => {
+    expect(examples).toHaveLength(2);
+    for (const text of examples) expect(() => parseManifest(text, 'example.json')).not.toThrow();
+  });
+
+  it('its table of fields has a row for every field of the full example', () => {
+    const paths = (v: unknown, at: string): string[] => {
+      if (Array.isArray(v)) return at === 'dependencies' ? ['dependencies', 'dependencies[i].name', 'dependencies[i].on_restart'] : [at];
+      if (v === null || typeof v !== 'object') return [at];
+      return Object.entries(v).flatMap(([k, x]) => paths(x, at ? `${at}.${k}` : k));
+    };
+    for (const p of paths(JSON.parse(examples[0]), '')) expect(doc).toContain(`| \`${p}\` |`);
   });
 });
