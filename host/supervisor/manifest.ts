@@ -166,16 +166,21 @@ function readRestart(r: Reader, v: unknown): RestartSpec {
   if (o.backoff !== undefined) {
     const b = r.object(o.backoff, 'restart.backoff', FIELDS.backoff);
     const bo = spec.backoff;
-    if (b?.initial_ms !== undefined) bo.initialMs = r.whole(b.initial_ms, 'restart.backoff.initial_ms', 0) ?? bo.initialMs;
+    // the two compared below: only when both are valid numbers is their order worth a message
+    let comparable = true;
+    if (b?.initial_ms !== undefined) {
+      const initial = r.whole(b.initial_ms, 'restart.backoff.initial_ms', 0);
+      comparable = initial !== undefined;
+      bo.initialMs = initial ?? bo.initialMs;
+    }
     if (b?.factor !== undefined) bo.factor = r.number(b.factor, 'restart.backoff.factor', 1, false) ?? bo.factor;
-    let capOk = true;
     if (b?.cap_ms !== undefined) {
       const cap = r.whole(b.cap_ms, 'restart.backoff.cap_ms', 0);
-      capOk = cap !== undefined;
+      comparable &&= cap !== undefined;
       bo.capMs = cap ?? bo.capMs;
     }
     if (b?.reset_after_ms !== undefined) bo.resetAfterMs = r.whole(b.reset_after_ms, 'restart.backoff.reset_after_ms', 0) ?? bo.resetAfterMs;
-    if (b && capOk && bo.capMs < bo.initialMs) {
+    if (b && comparable && bo.capMs < bo.initialMs) {
       // blame the field the author wrote: a cap they set, or a first delay past the default cap
       if (b.cap_ms !== undefined) r.fail('restart.backoff.cap_ms', `(${bo.capMs}) must be at least initial_ms (${bo.initialMs}): the cap is the longest delay`);
       else r.fail('restart.backoff.initial_ms', `(${bo.initialMs}) must be at most cap_ms (${bo.capMs}, the default): set cap_ms too`);

@@ -191,6 +191,10 @@ describe('refused, naming the file and the field\'s path', () => {
     expect(e.message.split('\n')).toHaveLength(4);
   });
 
+  it('a bad first delay is not also blamed on the cap', () => {
+    expect(refused({ ...MINIMAL, restart: { backoff: { initial_ms: -5, cap_ms: 50 } } }).problems.map((p) => p.path)).toEqual(['restart.backoff.initial_ms']);
+  });
+
   it('not an object', () => {
     expect(refused([MINIMAL]).message).toBe('manifest ext.json: the manifest must be a JSON object, not an array');
     expect(refused(null).message).toBe('manifest ext.json: the manifest must be a JSON object, not null');
