@@ -2,11 +2,20 @@
  * host says bye. Frames the firmware cannot take are answered with an
  * ERROR frame; the link stays up. */
 #include "link.h"
+#include "arch.h"
 #include "config.h"
 #include "exit.h"
+#include "options.h"
+#include "pages.h"
+#include "resources.h"
+#include "run.h"
 #include "serial.h"
+#include "state.h"
 #include "string.h"
+#include "syscall.h"
 #include "wire.h"
+
+uint32_t link_seq;
 
 static const char *error_text(unsigned code) {
     switch (code) {
@@ -15,43 +24,138 @@ static const char *error_text(unsigned code) {
         case BFX_WIRE_ERROR_TOO_LONG: return "payload longer than the protocol allows";
         case BFX_WIRE_ERROR_UNKNOWN_TYPE: return "no message has this type";
         case BFX_WIRE_ERROR_BAD_PAYLOAD: return "payload of the wrong size";
+        case BFX_WIRE_ERROR_BAD_STATE: return "nothing to do that with now";
         default: return "?";
     }
 }
 
+static void refuse(uint32_t seq, unsigned code, const char *text) {
+    wire_error(seq, (uint16_t)code, text ? text : error_text(code));
+}
+
 void link_hello(void) {
     uint8_t p[10 + sizeof FIRMWARE_NAME];
-    uint16_t limits[4] = {CONFIG_VMS, CONFIG_VPS, CONFIG_VPSS, CONFIG_PAGES};
-    p[0] = BFX_WIRE_ARCH_AMD;
-    p[1] = CONFIG_PPS;
-    memcpy(p + 2, limits, sizeof limits);
+    uint16_t sizes[4] = {limits.vms, limits.vps, limits.vpss, limits.pages};
+    p[0] = arch_id();
+    p[1] = (uint8_t)limits.pps;
+    memcpy(p + 2, sizes, sizeof sizes);
     memcpy(p + 10, FIRMWARE_NAME, sizeof FIRMWARE_NAME);
     wire_send(BFX_WIRE_HELLO, 0, p, sizeof p);
+}
+
+static uint64_t le64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint32_t le32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint16_t le16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* SYSCALL: u64 rax, u64 reg0..reg5, u16 ppid, 6 zero bytes */
+static void on_syscall(const struct wire_header *h, const uint8_t *p) {
+    if (h->length != 64) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    uint16_t ppid = le16(p + 56);
+    for (unsigned i = 58; i < 64; i++) {
+        if (p[i]) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "the padding after ppid is not zero"); return; }
+    }
+    if (ppid >= limits.pps) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "no such processor"); return; }
+    uint64_t reg[6], out[6];
+    for (unsigned i = 0; i < 6; i++) reg[i] = le64(p + 8 + 8 * i);
+    current_pp = ppid;
+    uint64_t answer[7];
+    answer[0] = syscall_dispatch(le64(p), reg, out);
+    memcpy(answer + 1, out, sizeof out);
+    wire_send(BFX_WIRE_SYSCALL_RESULT, h->seq, answer, sizeof answer);
+}
+
+static void on_run(const struct wire_header *h, const uint8_t *p) {
+    if (h->length != 2) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    uint16_t ppid = le16(p);
+    if (ppid >= limits.pps) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "no such processor"); return; }
+    if (run_guest(ppid) != 0) refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "the processor has nothing to run");
+}
+
+static void on_state(const struct wire_header *h) {
+    static uint8_t p[BFX_WIRE_MAX_PAYLOAD];
+    if (h->length != 0) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    wire_send(BFX_WIRE_STATE, h->seq, p, state_encode(p));
+}
+
+static void on_cpuid(const struct wire_header *h, const uint8_t *p) {
+    if (h->length != 8) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    uint32_t r[4];
+    arch_cpuid(le32(p), le32(p + 4), r);
+    wire_send(BFX_WIRE_CPUID, h->seq, r, sizeof r);
+}
+
+/* PAGE_WRITE: u64 phys, u16 offset, u16 count, then count bytes */
+static void on_page_write(const struct wire_header *h, const uint8_t *p) {
+    if (h->length < 12 || h->length != 12u + le16(p + 10)) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    if (pages_write(le64(p), le16(p + 8), p + 12, le16(p + 10)) != 0) {
+        refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "not an allocated page, or past its end");
+        return;
+    }
+    wire_send(BFX_WIRE_DONE, h->seq, 0, 0);
+}
+
+static int guest_in_flight(void) {
+    for (unsigned i = 0; i < limits.pps; i++) {
+        if (pps[i].state == PP_READY || pps[i].state == PP_EXITED || pps[i].state == PP_PROMOTE) return 1;
+    }
+    return 0;
+}
+
+static void on_bench_cpuid(const struct wire_header *h, const uint8_t *p) {
+    if (h->length != 4) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    if (!arch_up) { refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "no virtualization on this processor"); return; }
+    /* the bench reloads the root guest's memory: not under a guest the host is running */
+    if (guest_in_flight()) { refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "a guest is running"); return; }
+    uint64_t exits = arch_bench_cpuid(le32(p));
+    wire_send(BFX_WIRE_BENCH_CPUID, h->seq, &exits, sizeof exits);
 }
 
 _Noreturn void link_serve(void) {
     static uint8_t payload[BFX_WIRE_MAX_PAYLOAD];
     struct wire_header h;
     for (;;) {
+        link_seq = 0;
         unsigned err = wire_recv(&h, payload);
         if (err) {
-            wire_error(h.seq, (uint16_t)err, error_text(err));
+            refuse(h.seq, err, 0);
             continue;
         }
+        link_seq = h.seq;
         switch (h.type) {
             case BFX_WIRE_HELLO_ACK:
-                if (h.length != 0) { wire_error(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, error_text(BFX_WIRE_ERROR_BAD_PAYLOAD)); break; }
+                if (h.length != 0) { refuse(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); break; }
                 serial_puts("bfx firmware: the host answered hello\n");
                 break;
             case BFX_WIRE_HEARTBEAT:
-                if (h.length != 8) { wire_error(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, error_text(BFX_WIRE_ERROR_BAD_PAYLOAD)); break; }
+                if (h.length != 8) { refuse(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); break; }
                 wire_send(BFX_WIRE_HEARTBEAT, h.seq, payload, 8);
                 break;
             case BFX_WIRE_BYE:
+                if (h.length != 0) { refuse(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); break; }
                 serial_puts("bfx firmware: the host said bye\n");
                 exit_emulator(0);
+            case BFX_WIRE_SYSCALL: on_syscall(&h, payload); break;
+            case BFX_WIRE_RUN: on_run(&h, payload); break;
+            case BFX_WIRE_STATE: on_state(&h); break;
+            case BFX_WIRE_CPUID: on_cpuid(&h, payload); break;
+            case BFX_WIRE_PAGE_WRITE: on_page_write(&h, payload); break;
+            case BFX_WIRE_BENCH_CPUID: on_bench_cpuid(&h, payload); break;
             default:
-                wire_error(h.seq, BFX_WIRE_ERROR_UNKNOWN_TYPE, error_text(BFX_WIRE_ERROR_UNKNOWN_TYPE));
+                refuse(h.seq, BFX_WIRE_ERROR_UNKNOWN_TYPE, 0);
         }
     }
 }

@@ -6,17 +6,24 @@
  *   fail       end with status 1
  *   hang       never end (for the harness's time limit)
  *   crash      triple-fault (for the harness's crash detection)
- *   wire       say hello to the host over COM2 and answer its frames
+ *   wire [vms=N] [vps=N] [vpss=N] [pages=N] [pps=N] [guest=NAME[:ARG]]
+ *              bring up the architecture, say hello to the host over COM2
+ *              and answer its frames (the options: kernel/options.h)
  *   wire-silent    open COM2 but never say hello (for the host's handshake limit)
  *   wire-garbage   send the host bytes that are no frame, then a bad frame
+ *   wire-fault     say hello, then take an exception (#UD) in the firmware:
+ *              the FAIL frame, and status 3
  *   archtest   the architecture's own checks (arch/selftest.c), PASS/FAIL lines
  */
 #include <stdint.h>
 #include "arch.h"
 #include "cpu.h"
 #include "exit.h"
+#include "idt.h"
 #include "link.h"
 #include "multiboot.h"
+#include "options.h"
+#include "resources.h"
 #include "serial.h"
 #include "string.h"
 #include "wire.h"
@@ -84,10 +91,34 @@ static int starts_with_word(const char *s, const char *word) {
     return strncmp(s, word, n) == 0 && (s[n] == 0 || s[n] == ' ');
 }
 
+/* the words after the mode's own */
+static const char *args_of(const char *mode) {
+    while (*mode && *mode != ' ') mode++;
+    return mode;
+}
+
+_Noreturn static void wire_mode(const char *args) {
+    options_parse(args);
+    resources_init();
+    char why[160] = "";
+    arch_up = arch_init(why, sizeof why) == 0;
+    if (!arch_up) {
+        /* the link still serves: the tables, pages and MSRs need no guest */
+        serial_puts("bfx firmware: no virtualization: ");
+        serial_puts(why[0] ? why : "the architecture gave no reason");
+        serial_puts("; nothing can run a guest\n");
+    }
+    wire_init();
+    link_hello();
+    serial_puts("bfx firmware: said hello on COM2\n");
+    link_serve();
+}
+
 void kmain(uint32_t magic, uint32_t info);
 
 void kmain(uint32_t magic, uint32_t info) {
     serial_init();
+    idt_init();
     const char *cmdline = "";
     if (magic == MULTIBOOT_BOOTLOADER_MAGIC) {
         const struct multiboot_info *mb = (const struct multiboot_info *)(uintptr_t)info;
@@ -110,16 +141,18 @@ void kmain(uint32_t magic, uint32_t info) {
         serial_puts("bfx firmware: hanging on purpose\n");
         for (;;) __asm__ volatile("pause");
     } else if (starts_with_word(mode, "wire")) {
-        wire_init();
-        link_hello();
-        serial_puts("bfx firmware: said hello on COM2\n");
-        link_serve();
+        wire_mode(args_of(mode));
     } else if (starts_with_word(mode, "wire-silent")) {
         wire_init();
         for (;;) __asm__ volatile("pause");
     } else if (starts_with_word(mode, "wire-garbage")) {
         wire_init();
         link_garbage();
+    } else if (starts_with_word(mode, "wire-fault")) {
+        options_parse("");
+        wire_init();
+        link_hello();
+        __asm__ volatile("ud2");
     } else if (starts_with_word(mode, "archtest")) {
         unsigned failed = arch_selftest();
         exit_emulator(failed ? 1 : 0);
@@ -128,6 +161,6 @@ void kmain(uint32_t magic, uint32_t info) {
         static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
         __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
     }
-    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage, archtest\n");
+    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage, wire-fault, archtest\n");
     exit_emulator(2);
 }
