@@ -7,6 +7,7 @@ import { bootCommand } from './boot.js';
 import { build } from './build.js';
 import { EXIT, UsageError, type Io } from './common.js';
 import { guests } from './guests.js';
+import { ledger } from './ledger.js';
 import { run } from './run.js';
 
 const HELP = `bfx — write, run and test hypervisor extensions
@@ -18,6 +19,7 @@ Commands:
   run <extension...>   run extensions on a microkernel and report what happened
   guests               list the root guests the reference microkernel can run
   boot <image>         boot a multiboot test image under QEMU, unattended
+  ledger <file>        summarise a supervisor's ledger of resource intervals
 
 Options:
   -h, --help           this help; bfx <command> --help for a command's own
@@ -28,7 +30,7 @@ Exit status: 0 all went well; 1 the run finished but something failed;
 4 bfx itself failed (a bug: please report it).
 `;
 
-const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests, boot: bootCommand };
+const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests, boot: bootCommand, ledger };
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   const [cmd, ...rest] = argv;

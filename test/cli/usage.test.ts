@@ -22,7 +22,7 @@ describe.concurrent('help', () => {
     const r = await bfx(['run', '--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: bfx run <extension...> [options]');
-    for (const o of ['--target <t>', '--guest <name>', '--pps <n>', '--arch <a>', '--config <text>', '--max-exits <n>', '--timeout <s>', '--json', '--quiet', '-h, --help']) {
+    for (const o of ['--target <t>', '--image <file>', '--guest <name>', '--pps <n>', '--arch <a>', '--config <text>', '--max-exits <n>', '--timeout <s>', '--json', '--quiet', '-h, --help']) {
       expect(r.stdout).toContain(o);
     }
     expect(r.stderr).toBe('');
@@ -61,7 +61,11 @@ describe.concurrent('a wrong command line exits 2 and says what is wrong on stde
     [['run', 'extensions/cpuid', '--max-exits', '1.5'], 'bfx run: --max-exits takes a whole number from 1'],
     [['run', 'extensions/cpuid', '--timeout=-3'], 'bfx run: --timeout takes a whole number from 1 to 86400, not "-3"'],
     [['run', 'extensions/cpuid', '--target', 'nope'], 'bfx run: --target takes sim or qemu or bochs, not "nope" (bfx run --help)'],
-    [['run', 'extensions/cpuid', '--target', 'qemu'], 'bfx run: --target qemu is not available yet: only the embedded reference microkernel (sim) is'],
+    [['run', 'extensions/cpuid', '--target', 'bochs'], 'bfx run: --target bochs is not available yet: the targets are sim and qemu'],
+    [['run', 'extensions/cpuid', '--target', 'qemu', '--arch', 'intel'], 'bfx run: --target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim'],
+    [['run', 'extensions/cpuid', '--target', 'qemu', '--pps', '2'], 'bfx run: --target qemu has one physical processor'],
+    [['run', 'extensions/cpuid', '--image', 'x.elf'], 'bfx run: --image is for --target qemu'],
+    [['run', 'extensions/cpuid', '--target', 'qemu', '--image', 'no/such.elf'], 'bfx run: --image no/such.elf: no such file'],
     [['run', 'extensions/cpuid', '--arch', 'arm'], 'bfx run: --arch takes amd or intel, not "arm"'],
     [['run'], 'bfx run: name at least one extension to run, e.g. bfx run extensions/cpuid (bfx run --help)'],
     [['run', 'extensions/cpuid', '--guest', 'nope'], 'bfx run: unknown guest "nope"; the guests are: cpuid, msr, io, vmcall, tour, cpuid-loop, idle, runaway'],
@@ -72,7 +76,7 @@ describe.concurrent('a wrong command line exits 2 and says what is wrong on stde
     [['run', 'extensions/cpuid', '--pools', 'vms=0'], 'bfx run: --pools vms takes a whole number from 1 to 65534, not "0"'],
     [['build', '--bogus'], "bfx build: Unknown option '--bogus' (bfx build --help)"],
     [['guests', 'extra'], 'bfx guests: it takes no arguments, but was given "extra" (bfx guests --help)'],
-    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot (bfx --help)'],
+    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot, ledger (bfx --help)'],
   ])('bfx %j', async ([args, message], { expect }) => {
     const r = await bfx(args);
     expect(r.exitCode).toBe(2);
