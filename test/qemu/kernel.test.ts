@@ -146,6 +146,22 @@ class Firmware {
     return this.link.request(TYPE.PAGE_WRITE, p, TYPE.DONE, T);
   }
 
+  /** RUN: the guest runs until an EXIT or STOPPED, with the CONSOLE lines sent before it */
+  run(ppid = 0): Run {
+    this.consoleLines.length = 0;
+    const f = this.link.request(TYPE.RUN, new Uint8Array([ppid & 0xff, ppid >> 8]), [TYPE.EXIT, TYPE.STOPPED], 60_000);
+    const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
+    const console = this.consoleLines.map(([, text]) => text);
+    expect(v.getUint16(0, true), 'the processor').toBe(ppid);
+    if (f.type === TYPE.STOPPED) {
+      expect(f.payload.at(-1), 'why ends with a NUL').toBe(0);
+      return { kind: 'stopped', vps: v.getUint16(2, true), how: f.payload[4], why: new TextDecoder().decode(f.payload.subarray(6, -1)), console };
+    }
+    expect(f.payload.length).toBe(88);
+    const q = (i: number) => v.getBigUint64(8 + 8 * i, true);
+    return { kind: 'exit', vps: v.getUint16(2, true), reason: q(0), info1: q(1), info2: q(2), rax: q(3), rbx: q(4), rcx: q(5), rdx: q(6), rsi: q(7), rdi: q(8), rip: q(9), console };
+  }
+
   async bye(): Promise<string[]> {
     this.link.bye();
     const r = await this.session.result;
@@ -153,6 +169,10 @@ class Firmware {
     return r.serial;
   }
 }
+
+type Run =
+  | { kind: 'exit'; vps: number; reason: bigint; info1: bigint; info2: bigint; rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint; rip: bigint; console: string[] }
+  | { kind: 'stopped'; vps: number; how: number; why: string; console: string[] };
 
 const u32s = (...n: number[]): Uint8Array => new Uint8Array(new Uint32Array(n).buffer);
 
@@ -418,7 +438,7 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     expect(lines[2]).toBe('  rbx                  0x0000000000001234');
     expect(lines[73]).toMatch(/^ {2}ia32_debugctl {8}0x[0-9a-f]{16}$/);
     expect(lines.length, 'the arch adds its fields').toBeGreaterThan(74);
-    for (const l of lines.slice(1)) expect(l).toMatch(/^ {2}.{20} 0x[0-9a-f]{16}$/);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^ {2}.{20,} 0x[0-9a-f]{16}$/); // padEnd(20): longer names go unpadded
     expect(fw.expect(P1, 'bf_debug_op_dump_vps', h, 5).console).toEqual([]);
     await fw.bye();
   });
@@ -459,5 +479,103 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     const r = await s.result;
     expect([r.verdict, r.code]).toEqual(['fail', 3]);
     expect(r.serial.at(-1)).toMatch(/^bfx firmware: exception #UD invalid opcode, error code 0x0+, at rip 0x[0-9a-f]{16}; the firmware stops$/);
+  });
+});
+
+/** a VM, a VP and a VPS on processor 0 with the root guest loaded */
+function world(fw: Firmware) {
+  const h = fw.ok('bf_handle_op_open_handle', BF_SPEC_ID1_VAL);
+  const vm = fw.ok('bf_vm_op_create_vm', h);
+  const vp = fw.ok('bf_vp_op_create_vp', h, vm);
+  const vps = fw.ok('bf_vps_op_create_vps', h, vp, 0);
+  fw.ok('bf_vps_op_init_as_root', h, vps);
+  return { h, vm, vp, vps };
+}
+
+const VMCB_MISC1 = 0x00c;
+const VMCB_MISC2 = 0x010;
+const VMCB_ASID = 0x058;
+const hex64 = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
+
+describe('the firmware microkernel: the root guest under SVM', () => {
+  it('RUN enters the guest: each CPUID exit an EXIT frame and an exit log entry, the halt a STOPPED frame', async () => {
+    const fw = await Firmware.boot('guest=cpuid');
+    const { h, vm, vp, vps } = world(fw);
+    expect(fw.ok('bf_vps_op_read_reg', h, vps, bf_reg_t.rsp)).toBe(0x80000n);
+    expect(fw.ok('bf_vps_op_read_reg', h, vps, bf_reg_t.cr3)).toBe(0x1000n);
+    fw.ok('bf_vps_op_write32', h, vps, VMCB_MISC1, 1 << 18); // CPUID
+    fw.ok('bf_vps_op_write32', h, vps, VMCB_MISC2, 1); // VMRUN
+    fw.ok('bf_vps_op_write32', h, vps, VMCB_ASID, 1);
+    expect(() => fw.run()).toThrow(/BAD_STATE/); // nothing is ready yet
+    fw.ok('bf_vps_op_run', h, vps, vp, vm);
+    expect(fw.state().pps).toEqual([{ state: 1, vm: Number(vm), vp: Number(vp), vps: Number(vps) }]);
+    fw.refused(TYPE.BENCH_CPUID, u32s(10), 'BAD_STATE'); // not under a guest the host runs
+
+    const leaves: bigint[] = [];
+    const rips: bigint[] = [];
+    let r = fw.run();
+    while (r.kind === 'exit') {
+      expect(r.vps).toBe(Number(vps));
+      expect(hex64(r.reason)).toBe(hex64(0x72n));
+      expect(fw.state().pps[0].state, 'exited').toBe(2);
+      leaves.push(r.rax);
+      rips.push(r.rip);
+      fw.ok('bf_vps_op_advance_ip_and_run_current', h, vps);
+      expect(fw.ok('bf_vps_op_read_reg', h, vps, bf_reg_t.rip)).toBe(r.rip + 2n);
+      r = fw.run();
+    }
+    expect(leaves).toEqual([0n, 0x40000000n, 1n]);
+    expect(r).toMatchObject({ kind: 'stopped', vps: Number(vps), how: 1 });
+    expect(fw.state().pps[0].state, 'done').toBe(4);
+    expect(() => fw.run()).toThrow(/BAD_STATE/);
+
+    const log = fw.expect(OK, 'bf_debug_op_dump_vmexit_log', h, vp).console;
+    expect(log[0]).toBe(`vmexit log of vp ${vp}: last 3`);
+    expect(log.slice(1).map((l) => l.replace(/ info1 .* rip /, ' … rip '))).toEqual(rips.map((rip) => `  vps ${vps} reason ${hex64(0x72n)} … rip ${hex64(rip)}`));
+    const dump = fw.expect(OK, 'bf_debug_op_dump_vps', h, vps).console;
+    expect(dump).toContain(`  exitcode (0x070)     ${hex64(0x72n)}`);
+    expect(fw.expect(OK, 'bf_debug_op_dump_vm', h, vm).console).toEqual([`vm ${vm}: live, vps [${vp}], active on pps [0]`]);
+
+    fw.expect(UNKNOWN, 'bf_vps_op_destroy_vps', h, vps); // still loaded on the processor: a zombie
+    expect(fw.state().vpss[Number(vps)].state).toBe(2);
+    const serial = await fw.bye();
+    expect(serial).toContain('hello from pp 0');
+  });
+
+  it('a VMCB the processor refuses (ASID 0): an EXIT with VMEXIT_INVALID, said on the console and logged', async () => {
+    const fw = await Firmware.boot('guest=cpuid');
+    const { h, vm, vp, vps } = world(fw);
+    fw.ok('bf_vps_op_write32', h, vps, VMCB_MISC2, 1);
+    fw.ok('bf_vps_op_run', h, vps, vp, vm);
+    const r = fw.run();
+    expect(r).toMatchObject({ kind: 'exit', reason: 0xffffffffffffffffn, console: [`vps ${vps} cannot be entered: VMRUN refused its state (VMEXIT_INVALID)`] });
+    expect(fw.ok('bf_vps_op_read64', h, vps, 0x070)).toBe(0xffffffffffffffffn);
+    expect(fw.expect(OK, 'bf_debug_op_dump_vmexit_log', h, vp).console[0]).toBe(`vmexit log of vp ${vp}: last 1`);
+    await fw.bye();
+  });
+
+  it('promote: the guest runs on with no intercepts of the extension until it halts', async () => {
+    const fw = await Firmware.boot('guest=cpuid');
+    const { h, vps } = world(fw);
+    fw.ok('bf_vps_op_promote', h, vps);
+    expect(fw.state().pps[0].state).toBe(3);
+    expect(fw.run()).toMatchObject({ kind: 'stopped', vps: Number(vps), how: 3 });
+    expect(fw.state().pps[0].state).toBe(4);
+    const serial = await fw.bye();
+    expect(serial.some((l) => l.includes('AuthenticAMD')), serial.join('\n')).toBe(true);
+  });
+
+  it('BENCH_CPUID: the firmware answers the guest\'s CPUIDs itself and counts them', async () => {
+    const fw = await Firmware.boot();
+    const f = fw.link.request(TYPE.BENCH_CPUID, u32s(1000), TYPE.BENCH_CPUID, 60_000);
+    expect(new DataView(f.payload.buffer, f.payload.byteOffset, 8).getBigUint64(0, true)).toBe(1000n);
+    expect(fw.state().pps[0].state, 'the processor is left as it was').toBe(0);
+    await fw.bye();
+  });
+
+  it('guest= names a scenario; an unknown one is refused like any bad option', async () => {
+    const r = await boot({ image: IMAGE, append: 'wire guest=nonsense', timeoutMs: 30_000 });
+    expect([r.verdict, r.code]).toEqual(['fail', 2]);
+    expect(r.serial.at(-1)).toMatch(/^bfx firmware: bad option "guest=nonsense": .*nonsense/);
   });
 });
