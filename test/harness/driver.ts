@@ -27,10 +27,11 @@ import { ExtensionAbort } from '../../host/sandbox/trap.js';
  * - smp: SimOptions.pps above 1 (more than one physical processor)
  * - amd, intel: SimOptions.arch (a microkernel of that architecture)
  * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
+ * - msr-gp: the processor raises #GP for an MSR it does not have
  */
-export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest';
+export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest' | 'msr-gp';
 
-export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest'];
+export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest', 'msr-gp'];
 
 export interface Backend {
   name: string;
@@ -51,6 +52,7 @@ const qemu: Backend = {
     unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
     smp: 'the firmware runs on the bootstrap processor only (pps 1)',
     intel: 'QEMU TCG emulates SVM only; VMX runs under Bochs',
+    'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
   },
   async create(o) {
     const { arch, pps, faults, unsupported, budget, ...rest } = o;

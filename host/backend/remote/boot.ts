@@ -48,8 +48,8 @@ export async function bootQemu(o: QemuTargetOptions = {}): Promise<QemuTarget> {
   });
   const link = new Link(session.wire!);
   const shutdown = async (graceMs = 5000): Promise<BootResult> => {
+    // the wire closes with QEMU (start() sees to it): closing it now could lose the BYE
     remote?.close();
-    link.close();
     const timer = setTimeout(() => session.stop(), graceMs);
     try {
       return await session.result;

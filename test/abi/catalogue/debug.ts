@@ -13,11 +13,12 @@ const dump = (name: SyscallName, what: string): Case => ({
   rule: `${name.replace('bf_debug_op_', '')} of a live ${what} the extension owns succeeds and prints to the kernel's output`,
   async run(ctx) {
     const d = await ctx.driver();
+    // a kernel may print of itself before (the firmware says how it booted): the dump adds to it
     let before = -1;
     const m = make(d, name, () => void (before = d.kernelLines().length));
     ctx.status(m.status, BF_STATUS_SUCCESS);
-    expect(before, 'nothing printed before').toBe(0);
-    expect(d.kernelLines().length, 'the dump printed').toBeGreaterThan(0);
+    expect(before, 'counted before the call').toBeGreaterThanOrEqual(0);
+    expect(d.kernelLines().length, 'the dump printed').toBeGreaterThan(before);
   },
 });
 

@@ -55,6 +55,7 @@ export const cases: Case[] = [
     {
       id: `intrinsic.${name.slice(16)}.no-such-msr`, syscall: name, status: 'BF_STATUS_FAILURE_UNKNOWN', clause: `${name} inputs`,
       rule: 'an MSR the processor does not have (#GP on hardware) answers FAILURE_UNKNOWN and changes nothing',
+      needs: ['msr-gp'],
       async run(ctx) {
         const d = await ctx.driver();
         const m = make(d, name, (a) => void (a[1] = NO_SUCH_MSR));
