@@ -78,10 +78,40 @@ static void on_syscall(const struct wire_header *h, const uint8_t *p) {
     wire_send(BFX_WIRE_SYSCALL_RESULT, h->seq, answer, sizeof answer);
 }
 
+#define RAX(op, idx) (BF_SYSCALL_SIG_VAL | ((uint64_t)(op) << 16) | (idx))
+#define RUN_ADVANCE 1u
+
+/* The syscalls an exit handler made that the host answered itself (it knew
+ * the answers from the EXIT), made here for real before the guest runs:
+ * write_reg of each register, then advance_ip_and_run_current. The host
+ * has told the extension they succeeded; one that does not is refused. */
+static int run_prelude(const struct wire_header *h, const uint8_t *p, uint16_t ppid) {
+    unsigned n = p[5];
+    if (h->length != 14u + 9u * n || (p[4] & ~RUN_ADVANCE)) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "a RUN prelude of the wrong size or with unknown flags"); return -1; }
+    uint64_t reg[6] = {le64(p + 6), le16(p + 2), 0, 0, 0, 0}, out[6];
+    current_pp = ppid;
+    for (unsigned i = 0; i < n; i++) {
+        reg[2] = p[14 + 9 * i];
+        reg[3] = le64(p + 15 + 9 * i);
+        if (syscall_dispatch(RAX(BF_VPS_OP_VAL, BF_VPS_OP_WRITE_REG_IDX_VAL), reg, out) != BF_STATUS_SUCCESS) {
+            refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "write_reg in RUN's prelude failed");
+            return -1;
+        }
+    }
+    if ((p[4] & RUN_ADVANCE)
+        && syscall_dispatch(RAX(BF_VPS_OP_VAL, BF_VPS_OP_ADVANCE_IP_AND_RUN_CURRENT_IDX_VAL), reg, out) != BF_STATUS_SUCCESS) {
+        refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "advance_ip_and_run_current in RUN's prelude failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* RUN: u16 ppid; optionally the prelude: u16 vpsid, u8 flags, u8 n, u64 handle, n x (u8 reg, u64 value) */
 static void on_run(const struct wire_header *h, const uint8_t *p) {
-    if (h->length != 2) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    if (h->length != 2 && h->length < 14) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
     uint16_t ppid = le16(p);
     if (ppid >= limits.pps) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, "no such processor"); return; }
+    if (h->length > 2 && run_prelude(h, p, ppid) != 0) return;
     if (run_guest(ppid) != 0) refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "the processor has nothing to run");
 }
 

@@ -28,13 +28,24 @@ const RESULT_BYTES = 56;
 const PAGE = 4096;
 /** the most page bytes one PAGE_WRITE carries (12 bytes of it are its own header) */
 const PAGE_CHUNK = 1008;
+const WRITE_REG = BF_SYSCALLS.find((s) => s.name === 'bf_vps_op_write_reg')!;
+const ADVANCE_RUN = BF_SYSCALLS.find((s) => s.name === 'bf_vps_op_advance_ip_and_run_current')!;
 
 /** the registers of the last exit, served without a round trip while nothing else has been asked */
 interface ExitCache {
   ppid: number;
   vpsid: number;
   regs: Map<number, bigint>;
+  /** the handle that has read or written them */
+  handle?: bigint;
+  /** write_reg answered here, sent with the next frame: register → value, in order */
+  dirty: Map<number, bigint>;
+  /** advance_ip_and_run_current answered here, sent with RUN */
+  advanceRun: boolean;
 }
+
+/** RUN's prelude flag: advance_ip_and_run_current(vpsid) after the writes */
+const RUN_ADVANCE = 1;
 
 export interface RemoteParts {
   link: Link;
@@ -85,12 +96,10 @@ export class Remote implements Microkernel {
 
   /** one syscall, as registers, to the firmware and back */
   private syscall(s: SyscallInfo, args: (number | bigint)[]): bigint {
-    if (s.name === 'bf_vps_op_read_reg') {
-      const hit = this.cachedRead(args);
-      if (hit !== undefined) return hit;
-    }
-    const write = s.name === 'bf_vps_op_write_reg';
-    if (!write) this.cache = undefined; // anything else may change what the cache holds
+    const answered = this.cached(s.name, args);
+    if (answered !== undefined) return answered;
+    this.flushPending();
+    if (s.name !== 'bf_vps_op_write_reg') this.cache = undefined; // anything else may change what the cache holds
     this.flushConsole();
     const v = this.view;
     v.setBigUint64(0, s.rax, true);
@@ -117,19 +126,61 @@ export class Remote implements Microkernel {
   }
 
   /**
-   * read_reg of a register the last EXIT carried, of the VPS that exited, on
-   * its processor, with an open handle: nothing since can have changed it
-   * (every other call clears the cache), so the firmware's answer is known.
+   * The common case of an exit handler, answered without a round trip:
+   * read_reg and write_reg of a register the last EXIT carried, of the VPS
+   * that exited, on its processor, with an open handle; then
+   * advance_ip_and_run_current of that VPS. Nothing but these can have run
+   * since the exit (any other call sends what is pending and clears the
+   * cache), so the firmware's answer is known: it checks the same handle,
+   * the same VPS loaded on the same processor, the same registers. Writes
+   * and the advance travel with the next frame — RUN's prelude in the common
+   * case — and a firmware that then disagrees fails the link.
    */
-  private cachedRead(args: (number | bigint)[]): bigint | undefined {
+  private cached(name: SyscallName, args: (number | bigint)[]): bigint | undefined {
     const c = this.cache;
-    if (!c || c.ppid !== this.pp) return undefined;
-    const [handle, vpsid, r] = args;
-    if (Number(vpsid) !== c.vpsid || !this.handles.has(reg(handle))) return undefined;
-    const value = c.regs.get(Number(r));
+    if (!c || c.ppid !== this.pp || c.advanceRun) return undefined;
+    const handle = reg(args[0]);
+    if (Number(args[1]) !== c.vpsid || !this.handles.has(handle) || (c.handle !== undefined && c.handle !== handle)) return undefined;
+    if (name === 'bf_vps_op_advance_ip_and_run_current') {
+      c.handle = handle;
+      c.advanceRun = true;
+      return BF_STATUS_SUCCESS;
+    }
+    if (name !== 'bf_vps_op_read_reg' && name !== 'bf_vps_op_write_reg') return undefined;
+    const r = Number(args[2]);
+    const value = c.regs.get(r);
     if (value === undefined) return undefined;
-    this.out[0] = value;
+    c.handle = handle;
+    if (name === 'bf_vps_op_read_reg') {
+      this.out[0] = value;
+    } else {
+      const v = reg(args[3]);
+      c.regs.set(r, v);
+      c.dirty.delete(r); // the last write of a register is the one that counts, in its place
+      c.dirty.set(r, v);
+    }
     return BF_STATUS_SUCCESS;
+  }
+
+  /** what was answered here and not yet sent, as the syscalls themselves, before any other frame */
+  private flushPending(): void {
+    const c = this.cache;
+    if (!c || (!c.dirty.size && !c.advanceRun)) return;
+    const { handle, vpsid, dirty, advanceRun } = c;
+    this.cache = undefined;
+    const send = (s: SyscallInfo, args: bigint[]) => {
+      const v = this.view;
+      v.setBigUint64(0, s.rax, true);
+      for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, args[i] ?? 0n, true);
+      v.setUint16(56, c.ppid, true);
+      const f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
+      const status = f.payload.length === RESULT_BYTES ? new DataView(f.payload.buffer, f.payload.byteOffset).getBigUint64(0, true) : -1n;
+      if (status !== BF_STATUS_SUCCESS) {
+        throw new LinkError(`the firmware answered ${s.name} of vps ${vpsid} with ${status}, after the host had answered it success on what the firmware said at the exit`, 'BAD_PAYLOAD');
+      }
+    };
+    for (const [r, value] of dirty) send(WRITE_REG, [handle!, BigInt(vpsid), BigInt(r), value]);
+    if (advanceRun) send(ADVANCE_RUN, [handle!, BigInt(vpsid)]);
   }
 
   // ---- the host's side ----
@@ -147,19 +198,15 @@ export class Remote implements Microkernel {
   }
 
   resume(ppid: number): GuestEvent {
-    this.cache = undefined;
     this.syncPages();
-    const p = new Uint8Array(2);
-    p[0] = ppid & 0xff;
-    p[1] = ppid >> 8;
-    const f = this.link.request(TYPE.RUN, p, [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
+    const f = this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
     this.flushConsole();
     const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
     if (f.type === TYPE.EXIT) {
       if (f.payload.length !== EXIT_BYTES) throw new LinkError(`the firmware sent an EXIT of ${f.payload.length} bytes, not ${EXIT_BYTES}`, 'BAD_PAYLOAD');
       const vpsid = v.getUint16(2, true);
       const regs = new Map(EXIT_REGS.map((r, i) => [r, v.getBigUint64(32 + 8 * i, true)]));
-      this.cache = { ppid, vpsid, regs };
+      this.cache = { ppid, vpsid, regs, dirty: new Map(), advanceRun: false };
       return { kind: 'exit', ppid, vpsid, reason: v.getBigUint64(8, true) };
     }
     if (f.payload.length < 7) throw new LinkError(`the firmware sent a STOPPED of ${f.payload.length} bytes; it has at least 7`, 'BAD_PAYLOAD');
@@ -174,7 +221,34 @@ export class Remote implements Microkernel {
     }
   }
 
+  /**
+   * RUN: u16 ppid; then, when an exit handler's writes and advance wait to be
+   * sent, its prelude: u16 vpsid, u8 flags, u8 n, u64 handle, n × (u8 reg,
+   * u64 value) — the firmware makes those syscalls first, as write_reg and
+   * advance_ip_and_run_current, and refuses the RUN if one fails.
+   */
+  private runPayload(ppid: number): Uint8Array {
+    const c = this.cache;
+    this.cache = undefined;
+    if (!c || c.ppid !== ppid || (!c.dirty.size && !c.advanceRun)) return new Uint8Array([ppid & 0xff, ppid >> 8]);
+    const p = new Uint8Array(14 + 9 * c.dirty.size);
+    const v = new DataView(p.buffer);
+    v.setUint16(0, ppid, true);
+    v.setUint16(2, c.vpsid, true);
+    p[4] = c.advanceRun ? RUN_ADVANCE : 0;
+    p[5] = c.dirty.size;
+    v.setBigUint64(6, c.handle!, true);
+    let at = 14;
+    for (const [r, value] of c.dirty) {
+      p[at] = r;
+      v.setBigUint64(at + 1, value, true);
+      at += 9;
+    }
+    return p;
+  }
+
   cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+    this.flushPending();
     const p = new Uint8Array(8);
     const v = new DataView(p.buffer);
     v.setUint32(0, leaf >>> 0, true);
@@ -197,6 +271,7 @@ export class Remote implements Microkernel {
   }
 
   snapshot(): Uint8Array {
+    this.flushPending();
     this.flushConsole();
     return this.link.request(TYPE.STATE, undefined, TYPE.STATE, this.timeouts.requestMs).payload.slice();
   }
@@ -208,6 +283,7 @@ export class Remote implements Microkernel {
 
   /** what the extension changed in its mapped pages, to the firmware before the guest runs */
   private syncPages(): void {
+    if (this.pages.size) this.flushPending();
     for (const [phys, page] of this.pages) {
       const { bytes, sent } = page;
       for (let at = 0; at < PAGE;) {
@@ -242,6 +318,11 @@ export class Remote implements Microkernel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    try {
+      this.flushPending();
+    } catch {
+      // what the firmware disagreed with no longer matters: the run is over
+    }
     this.flushConsole();
     try {
       this.link.bye();
