@@ -4,6 +4,7 @@
 #include "link.h"
 #include "arch.h"
 #include "config.h"
+#include "crc32.h"
 #include "exit.h"
 #include "options.h"
 #include "pages.h"
@@ -16,6 +17,23 @@
 #include "wire.h"
 
 uint32_t link_seq;
+enum link_lie link_lie;
+
+/* instead of an answer: what the host must refuse to take */
+static void lie(uint32_t seq) {
+    static const uint8_t junk[] = "this is not a frame";
+    struct wire_header h = {.magic = BFX_WIRE_MAGIC, .version = BFX_WIRE_VERSION, .type = BFX_WIRE_SYSCALL_RESULT, .seq = seq, .length = 0, .crc = 0};
+    switch (link_lie) {
+        case LIE_JUNK: wire_send_raw(junk, sizeof junk - 1); return;
+        case LIE_CHECKSUM: h.crc = 0x12345678; break;
+        case LIE_TYPE: wire_send(0x7e, seq, 0, 0); return;
+        case LIE_LENGTH: h.length = BFX_WIRE_MAX_PAYLOAD + 1; break;
+        case LIE_VERSION: h.version = BFX_WIRE_VERSION + 1; break;
+        case LIE_NONE: return;
+    }
+    if (h.crc == 0) h.crc = crc32(&h, BFX_WIRE_CRC_COVERS);
+    wire_send_raw(&h, sizeof h);
+}
 
 static const char *error_text(unsigned code) {
     switch (code) {
@@ -165,6 +183,10 @@ _Noreturn void link_serve(void) {
             continue;
         }
         link_seq = h.seq;
+        if (link_lie != LIE_NONE && h.type != BFX_WIRE_HELLO_ACK) {
+            lie(h.seq);
+            continue;
+        }
         switch (h.type) {
             case BFX_WIRE_HELLO_ACK:
                 if (h.length != 0) { refuse(h.seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); break; }

@@ -13,6 +13,9 @@
  *   wire-garbage   send the host bytes that are no frame, then a bad frame
  *   wire-fault     say hello, then take an exception (#UD) in the firmware:
  *              the FAIL frame, and status 3
+ *   wire-bad WHAT  say hello, then answer the first request with what is no
+ *              answer: junk, checksum (a bad CRC), type (an unknown message
+ *              type), length (past the protocol's limit), version
  *   archtest   the architecture's own checks (arch/selftest.c), PASS/FAIL lines
  */
 #include <stdint.h>
@@ -148,6 +151,18 @@ void kmain(uint32_t magic, uint32_t info) {
     } else if (starts_with_word(mode, "wire-garbage")) {
         wire_init();
         link_garbage();
+    } else if (starts_with_word(mode, "wire-bad")) {
+        static const char *const lies[] = {"", "junk", "checksum", "type", "length", "version"};
+        const char *what = args_of(mode);
+        while (*what == ' ') what++;
+        for (unsigned i = 1; i < sizeof lies / sizeof lies[0]; i++) {
+            if (starts_with_word(what, lies[i])) link_lie = (enum link_lie)i;
+        }
+        if (link_lie == LIE_NONE) {
+            serial_puts("bfx firmware: wire-bad takes junk, checksum, type, length or version\n");
+            exit_emulator(2);
+        }
+        wire_mode("");
     } else if (starts_with_word(mode, "wire-fault")) {
         options_parse("");
         wire_init();
@@ -161,6 +176,6 @@ void kmain(uint32_t magic, uint32_t info) {
         static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
         __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
     }
-    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage, wire-fault, archtest\n");
+    serial_puts("bfx firmware: unknown mode; the modes are hello, selftest, fail, hang, crash, wire, wire-silent, wire-garbage, wire-fault, wire-bad, archtest\n");
     exit_emulator(2);
 }

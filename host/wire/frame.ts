@@ -129,6 +129,11 @@ export class FrameReader {
     }
   }
 
+  /** the bytes skipped that no frame has followed yet, named; undefined when there are none */
+  strayBytes(): FrameError | undefined {
+    return this.junk ? this.junkReport() : undefined;
+  }
+
   /** bytes held that are not yet a whole frame */
   get pending(): number {
     return this.buf.length;

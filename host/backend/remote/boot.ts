@@ -10,6 +10,10 @@ export const FIRMWARE_IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
 
 export interface QemuTargetOptions {
   image?: string;
+  /** the image's mode, the first word of its command line (default wire; the tests use others) */
+  mode?: string;
+  /** a name for the QEMU process, to find it */
+  name?: string;
   /** the root guest: a scenario name, optionally ":arg" */
   guest?: string;
   /** pool limits below the image's own (its HELLO says what they are) */
@@ -36,7 +40,7 @@ export interface QemuTarget {
 
 /** the image's command line for these options (QEMU puts the image's path before it) */
 export function firmwareArgs(o: QemuTargetOptions): string {
-  const words = ['wire'];
+  const words = [o.mode ?? 'wire'];
   for (const k of ['vms', 'vps', 'vpss', 'pages', 'pps'] as const) if (o[k] !== undefined) words.push(`${k}=${o[k]}`);
   if (o.guest !== undefined) words.push(`guest=${o.guest}`);
   return words.join(' ');
@@ -44,13 +48,14 @@ export function firmwareArgs(o: QemuTargetOptions): string {
 
 export async function bootQemu(o: QemuTargetOptions = {}): Promise<QemuTarget> {
   const session = await start({
-    image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, accel: o.accel, logDir: o.logDir, name: 'bfx-remote',
+    image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, accel: o.accel, logDir: o.logDir, name: o.name ?? 'bfx-remote',
   });
   const link = new Link(session.wire!);
   const shutdown = async (graceMs = 5000): Promise<BootResult> => {
     // the wire closes with QEMU (start() sees to it): closing it now could lose the BYE
     remote?.close();
-    const timer = setTimeout(() => session.stop(), graceMs);
+    // a failed link has said no bye: nothing will end QEMU but us
+    const timer = setTimeout(() => session.stop(), link.failed ? 0 : graceMs);
     try {
       return await session.result;
     } finally {

@@ -24,6 +24,8 @@ export class Link {
   private failure: LinkError | undefined;
   /** ERROR frames the firmware sent, for the record */
   readonly firmwareErrors: WireErrorReport[] = [];
+  /** frames sent, by message type: what a run cost on the wire */
+  readonly sent = new Map<number, number>();
 
   /** where CONSOLE frames go as they come: text the firmware prints (its dumps) */
   onConsole: (ppid: number, text: string) => void = () => {};
@@ -55,7 +57,11 @@ export class Link {
         this.console(x.payload);
         continue;
       }
-      if (x.type === TYPE.FAIL) this.fail(new LinkError(`the firmware failed: ${describeFail(x.payload)}`, 'FAILED'));
+      if (x.type === TYPE.FAIL) {
+        // what came before it still counts (a HELLO, an answer); nothing after it will come
+        this.failure ??= new LinkError(`the firmware failed: ${describeFail(x.payload)}`, 'FAILED');
+        continue;
+      }
       if (x.type !== TYPE.ERROR) {
         this.queue.push(x);
         continue;
@@ -75,16 +81,21 @@ export class Link {
 
   /** the first frame of one of `types` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
   private expect(types: number | readonly number[], seq: number | undefined, timeoutMs: number, what: string): Frame {
-    if (this.failure) throw this.failure;
     const deadline = performance.now() + timeoutMs;
     const wanted = typeof types === 'number' ? [types] : types;
     for (;;) {
       const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
       if (i >= 0) return this.queue.splice(i, 1)[0];
+      if (this.failure) throw this.failure;
       const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
       if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
       const left = deadline - performance.now();
-      if (left <= 0) throw new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT');
+      if (left <= 0) {
+        // junk and then silence: the firmware is not speaking the protocol
+        const stray = this.reader.strayBytes();
+        if (stray) this.fail(new LinkError(`${what} within ${timeoutMs} ms, and the firmware sent a malformed frame: ${stray.message}`, stray.problem));
+        throw new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT');
+      }
       this.pump(left);
     }
   }
@@ -93,6 +104,7 @@ export class Link {
     if (this.failure) throw this.failure;
     const seq = this.nextSeq++;
     this.wire.write(encodeFrame(type, seq, payload));
+    this.sent.set(type, (this.sent.get(type) ?? 0) + 1);
     return seq;
   }
 
@@ -111,7 +123,8 @@ export class Link {
       if (!(e instanceof PayloadError)) throw e;
       this.fail(new LinkError(`the firmware's HELLO is not one: ${e.message}`, 'BAD_PAYLOAD'));
     }
-    this.send(TYPE.HELLO_ACK);
+    // a firmware that failed right after its hello has said hello all the same; what comes next will fail
+    if (!this.failure) this.send(TYPE.HELLO_ACK);
     return hello;
   }
 
