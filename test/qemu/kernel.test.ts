@@ -2,6 +2,7 @@
 // syscalls decoded from registers and answered with the reference
 // microkernel's statuses, its tables (STATE) byte for byte, the page pool,
 // real MSRs, the dumps as CONSOLE frames, and the wire's own refusals.
+import { parseState, type KernelState } from '../../host/backend/remote/state.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -37,43 +38,8 @@ interface Answer {
   console: string[];
 }
 
-interface State {
-  bytes: Uint8Array;
-  limits: { vms: number; vps: number; vpss: number; pps: number; pages: number; handles: number };
-  handles: number[];
-  vms: number[];
-  vps: { state: number; vm: number }[];
-  vpss: { state: number; vp: number; pp: number }[];
-  pps: { state: number; vm: number; vp: number; vps: number }[];
-  pages: number[];
-  archCrc: number;
-  pageCrc: number;
-}
-
-/** STATE as the firmware lays it out (firmware/kernel/state.h) */
-function parseState(p: Uint8Array): State {
-  const v = new DataView(p.buffer, p.byteOffset, p.length);
-  let at = 0;
-  const u8 = () => v.getUint8(at++);
-  const u16 = () => ((at += 2), v.getUint16(at - 2, true));
-  const u32 = () => ((at += 4), v.getUint32(at - 4, true));
-  const limits = { vms: u16(), vps: u16(), vpss: u16(), pps: u16(), pages: u16(), handles: u16() };
-  const n = <X>(count: number, f: () => X): X[] => Array.from({ length: count }, f);
-  const s: State = {
-    bytes: p,
-    limits,
-    handles: n(limits.handles, u8),
-    vms: n(limits.vms, u8),
-    vps: n(limits.vps, () => ({ state: u8(), vm: u16() })),
-    vpss: n(limits.vpss, () => ({ state: u8(), vp: u16(), pp: u16() })),
-    pps: n(limits.pps, () => ({ state: u8(), vm: u16(), vp: u16(), vps: u16() })),
-    pages: n(limits.pages, u8),
-    archCrc: u32(),
-    pageCrc: u32(),
-  };
-  expect(at, 'STATE has nothing after the page checksum').toBe(p.length);
-  return s;
-}
+/** STATE read by the host's own reader, with its bytes */
+type State = KernelState & { bytes: Uint8Array };
 
 /** a firmware in wire mode and the host's end of its link */
 class Firmware {
@@ -128,7 +94,8 @@ class Firmware {
   }
 
   state(): State {
-    return parseState(this.link.request(TYPE.STATE, undefined, TYPE.STATE, T).payload);
+    const bytes = this.link.request(TYPE.STATE, undefined, TYPE.STATE, T).payload;
+    return { ...parseState(bytes), bytes };
   }
 
   /** a request the firmware must refuse with an ERROR of this name */
@@ -190,7 +157,7 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     fw.expect(BAD_HANDLE, 'bf_vm_op_create_vm', 3);
     fw.expect(BAD_HANDLE, 'bf_vm_op_destroy_vm', 3, 0x10000); // the handle is judged first
     expect(fw.ok('bf_handle_op_open_handle', BF_SPEC_ID1_VAL)).toBe(3n);
-    expect(fw.state().handles).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(fw.state().handles).toEqual(Array(8).fill(true));
     await fw.bye();
   });
 
@@ -218,10 +185,10 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     expect(fw.ok('bf_vp_op_create_vp', h, 1)).toBe(1n); // a freed one is
 
     const s = fw.state();
-    expect(s.vms.slice(0, 3)).toEqual([2, 1, 0]);
-    expect(s.vps.slice(0, 3)).toEqual([{ state: 2, vm: 0 }, { state: 1, vm: 1 }, { state: 0, vm: 0 }]);
-    expect(s.vpss[0]).toEqual({ state: 0, vp: 0, pp: 0 });
-    expect(s.pps).toEqual([{ state: 0, vm: 0xffff, vp: 0xffff, vps: 0xffff }]);
+    expect(s.vm.slice(0, 3)).toEqual([2, 1, 0]);
+    expect(s.vp.slice(0, 3)).toEqual([{ state: 2, vm: 0 }, { state: 1, vm: 1 }, { state: 0, vm: 0 }]);
+    expect(s.vps[0]).toEqual({ state: 0, vp: 0, pp: 0 });
+    expect(s.pp).toEqual([{ state: 0, vm: 0xffff, vp: 0xffff, vps: 0xffff }]);
     expect(s.archCrc, 'a freed VPS leaves its control block as it found it').toBe(empty.archCrc);
     expect(fw.call('bf_debug_op_dump_vm', h, 0).console).toEqual(['vm 0: zombie, vps [0], active on pps []']);
     expect(fw.call('bf_debug_op_dump_vp', h, 0).console).toEqual(['vp 0: zombie, vm 0, vpss []']);
@@ -302,7 +269,7 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     ]) {
       expect(statusName(fw.raw(rax, [h]).status), `rax 0x${rax.toString(16)}`).toBe(statusName(UNSUPPORTED));
     }
-    expect(fw.state().vms.every((s) => s === 0), 'nothing was created').toBe(true);
+    expect(fw.state().vm.every((s) => s === 0), 'nothing was created').toBe(true);
     await fw.bye();
   });
 
@@ -329,8 +296,8 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     const pages = fw.state();
     fw.expect(UNKNOWN, 'bf_mem_op_alloc_page', h);
     expect(fw.state().bytes).toEqual(pages.bytes);
-    expect(pages.pages).toEqual([1, 1]);
-    expect(full.vps.map((v) => v.vm)).toEqual([1, 1, 1]);
+    expect(pages.pages).toEqual([true, true]);
+    expect(full.vp.map((v) => v.vm)).toEqual([1, 1, 1]);
     await fw.bye();
   });
 
@@ -364,12 +331,12 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     fw.expect(P1, 'bf_mem_op_virt_to_phys', h, b[0] + 8n);
     fw.expect(P1, 'bf_mem_op_virt_to_phys', h, PAGE_VIRT + 2n * 4096n); // not allocated
     const allocated = fw.state();
-    expect(allocated.pages.slice(0, 3)).toEqual([1, 1, 0]);
-    expect(allocated.pageCrc).toBe(fresh.pageCrc); // zeroed pages
+    expect(allocated.pages.slice(0, 3)).toEqual([true, true, false]);
+    expect(allocated.pagesCrc).toBe(fresh.pagesCrc); // zeroed pages
 
     expect(fw.pageWrite(b[1], 4093, new Uint8Array([1, 2, 3])).payload.length).toBe(0);
     const written = fw.state();
-    expect(written.pageCrc).not.toBe(allocated.pageCrc);
+    expect(written.pagesCrc).not.toBe(allocated.pagesCrc);
     fw.refused(TYPE.PAGE_WRITE, undefined, 'BAD_PAYLOAD');
     expect(() => fw.pageWrite(b[1], 4094, new Uint8Array([1, 2, 3]))).toThrow(/BAD_PAYLOAD/); // past its end
     expect(() => fw.pageWrite(b[1] + 4096n, 0, new Uint8Array([1]))).toThrow(/BAD_PAYLOAD/); // not allocated
@@ -459,7 +426,7 @@ describe('the firmware microkernel: syscalls over the wire', () => {
     fw.refused(TYPE.STATE, new Uint8Array(1), 'BAD_PAYLOAD');
     fw.refused(TYPE.BENCH_CPUID, new Uint8Array(8), 'BAD_PAYLOAD');
     fw.refused(TYPE.BYE, new Uint8Array(1), 'BAD_PAYLOAD');
-    expect(fw.state().vms.every((s) => s === 0)).toBe(true);
+    expect(fw.state().vm.every((s) => s === 0)).toBe(true);
     await fw.bye();
   });
 
@@ -508,7 +475,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     fw.ok('bf_vps_op_write32', h, vps, VMCB_ASID, 1);
     expect(() => fw.run()).toThrow(/BAD_STATE/); // nothing is ready yet
     fw.ok('bf_vps_op_run', h, vps, vp, vm);
-    expect(fw.state().pps).toEqual([{ state: 1, vm: Number(vm), vp: Number(vp), vps: Number(vps) }]);
+    expect(fw.state().pp).toEqual([{ state: 1, vm: Number(vm), vp: Number(vp), vps: Number(vps) }]);
     fw.refused(TYPE.BENCH_CPUID, u32s(10), 'BAD_STATE'); // not under a guest the host runs
 
     const leaves: bigint[] = [];
@@ -517,7 +484,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     while (r.kind === 'exit') {
       expect(r.vps).toBe(Number(vps));
       expect(hex64(r.reason)).toBe(hex64(0x72n));
-      expect(fw.state().pps[0].state, 'exited').toBe(2);
+      expect(fw.state().pp[0].state, 'exited').toBe(2);
       leaves.push(r.rax);
       rips.push(r.rip);
       fw.ok('bf_vps_op_advance_ip_and_run_current', h, vps);
@@ -526,7 +493,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     }
     expect(leaves).toEqual([0n, 0x40000000n, 1n]);
     expect(r).toMatchObject({ kind: 'stopped', vps: Number(vps), how: 1 });
-    expect(fw.state().pps[0].state, 'done').toBe(4);
+    expect(fw.state().pp[0].state, 'done').toBe(4);
     expect(() => fw.run()).toThrow(/BAD_STATE/);
 
     const log = fw.expect(OK, 'bf_debug_op_dump_vmexit_log', h, vp).console;
@@ -537,7 +504,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     expect(fw.expect(OK, 'bf_debug_op_dump_vm', h, vm).console).toEqual([`vm ${vm}: live, vps [${vp}], active on pps [0]`]);
 
     fw.expect(UNKNOWN, 'bf_vps_op_destroy_vps', h, vps); // still loaded on the processor: a zombie
-    expect(fw.state().vpss[Number(vps)].state).toBe(2);
+    expect(fw.state().vps[Number(vps)].state).toBe(2);
     const serial = await fw.bye();
     expect(serial).toContain('hello from pp 0');
   });
@@ -558,9 +525,9 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     const fw = await Firmware.boot('guest=cpuid');
     const { h, vps } = world(fw);
     fw.ok('bf_vps_op_promote', h, vps);
-    expect(fw.state().pps[0].state).toBe(3);
+    expect(fw.state().pp[0].state).toBe(3);
     expect(fw.run()).toMatchObject({ kind: 'stopped', vps: Number(vps), how: 3 });
-    expect(fw.state().pps[0].state).toBe(4);
+    expect(fw.state().pp[0].state).toBe(4);
     const serial = await fw.bye();
     expect(serial.some((l) => l.includes('AuthenticAMD')), serial.join('\n')).toBe(true);
   });
@@ -569,7 +536,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     const fw = await Firmware.boot();
     const f = fw.link.request(TYPE.BENCH_CPUID, u32s(1000), TYPE.BENCH_CPUID, 60_000);
     expect(new DataView(f.payload.buffer, f.payload.byteOffset, 8).getBigUint64(0, true)).toBe(1000n);
-    expect(fw.state().pps[0].state, 'the processor is left as it was').toBe(0);
+    expect(fw.state().pp[0].state, 'the processor is left as it was').toBe(0);
     await fw.bye();
   });
 
