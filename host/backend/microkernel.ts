@@ -45,6 +45,12 @@ export interface Microkernel extends MicrokernelCalls {
    */
   resume(ppid: number): GuestEvent;
   /**
+   * resume() without blocking the thread while the guest runs, for a
+   * backend whose guest runs elsewhere (an emulator): the event loop goes
+   * on meanwhile. Backends without it are resumed with resume().
+   */
+  resumeAsync?(ppid: number): Promise<GuestEvent>;
+  /**
    * CPUID as the current processor answers it natively. Bareflank's
    * extensions execute CPUID themselves in ring 3; a WebAssembly extension
    * cannot, so the host asks the microkernel (the bfx.cpuid service).

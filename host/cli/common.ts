@@ -2,7 +2,26 @@
 // reports a bad command line in words.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, load: 3, internal: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, load: 3, internal: 4, interrupted: 130 } as const;
+
+/**
+ * An AbortSignal that SIGINT and SIGTERM abort while `during` runs, instead
+ * of ending the process at once: the command stops its run, says what it
+ * did, and cleans up (an emulator it started) before it exits.
+ */
+export async function interruptible<T>(during: (stop: AbortSignal) => Promise<T>): Promise<{ value: T; signal?: string }> {
+  const c = new AbortController();
+  const on = (sig: NodeJS.Signals) => c.abort(sig);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  try {
+    const value = await during(c.signal);
+    return { value, signal: c.signal.aborted ? String(c.signal.reason) : undefined };
+  } finally {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  }
+}
 
 export interface Io {
   out(text: string): void;

@@ -12,7 +12,7 @@ import { Sim, SIM_DEFAULTS } from '../backend/sim/sim.js';
 import { load, LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
-import { EXIT, integer, oneOf, parse, UsageError, type Io } from './common.js';
+import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
 
 const TARGETS = ['sim', 'qemu', 'bochs'] as const;
 const ARCHES = ['amd', 'intel'] as const;
@@ -46,7 +46,9 @@ Options:
 Exit status: 0 every guest finished and nothing failed; 1 an extension
 faulted, a processor stopped, a guest shut down, or a limit was hit;
 2 the command line was wrong; 3 an extension could not be built or loaded;
-4 bfx itself failed (a bug: please report it).
+4 bfx itself failed (a bug: please report it); 130 interrupted (SIGINT or
+SIGTERM): the run stops between two exits, the summary says what it did,
+and the emulator is stopped.
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -123,7 +125,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (target === 'qemu') {
     say(`bfx: booting ${values.image ?? 'the firmware'} under QEMU …`);
     try {
-      qemu = await bootQemu({ image: values.image, guest, ...pools, timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000, logDir: join(ROOT, 'build', 'qemu-logs') });
+      qemu = await bootQemu({ image: values.image, guest, ...pools, timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}` });
     } catch (e) {
       const message = `the microkernel did not come up under QEMU: ${(e as Error).message}`;
       if (json) io.out(`${JSON.stringify({ ok: false, error: message })}\n`);
@@ -137,16 +139,19 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const host = new Host(mk, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
   for (const m of modules) host.add(m, { config: values.config });
+  let interrupted: string | undefined;
   try {
-    host.run();
+    interrupted = (await interruptible((stop) => host.runAsync(stop))).signal;
   } finally {
     mk.close();
   }
+  if (interrupted) say(`bfx: ${interrupted}: the run stopped; ${qemu ? 'stopping QEMU' : 'here is what it did'}`);
   const ended = await qemu?.shutdown();
   let r = report(host, performance.now() - start);
   if (ended) r = withEmulator(r, { verdict: ended.verdict, code: ended.code, accel: ended.accel.kind, log: ended.log });
   if (json) io.out(`${JSON.stringify({ ...r, target, guest, output: lines }, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`);
   else io.out(`${renderReport(r)}\n`);
+  if (interrupted) return EXIT.interrupted;
   return r.ok ? EXIT.ok : EXIT.failed;
 }
 

@@ -49,6 +49,9 @@ export interface HostOptions {
 
 export const HOST_DEFAULTS = { maxExits: 10_000_000, timeoutMs: 600_000 };
 
+/** how long loopAsync() runs exits back to back before the event loop gets a turn */
+const YIELD_EVERY_MS = 20;
+
 export class Host {
   readonly env: Env;
   readonly extensions: Extension[] = [];
@@ -153,6 +156,33 @@ export class Host {
     }
   }
 
+  /** whether pp may be resumed: what was destroyed after it was set to run is a zombie, and nothing runs on one */
+  private resumable(pp: PpStatus): boolean {
+    const r = this.env.records;
+    const loaded = [['vps', r.activeVps, r.vps], ['vp', r.activeVp, r.vp], ['vm', r.activeVm, r.vm]] as const;
+    const zombie = loaded.find(([, active, table]) => table.state[active[pp.ppid]] === ZOMBIE);
+    if (!zombie) return true;
+    const [kind, active] = zombie;
+    this.stop(pp, `${kind} ${active[pp.ppid]} was destroyed after it was set to run: it is a zombie and does not run`);
+    return false;
+  }
+
+  private resumeFailed(pp: PpStatus, e: unknown): void {
+    this.env.audit.record({ kind: 'exception', extension: '', message: `resuming pp ${pp.ppid}: ${describe(e)}` });
+    this.stop(pp, `the microkernel failed to resume it: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** true when the run has reached its limit of exits or time (and says so) */
+  private limited(exits: number, deadline: number): boolean {
+    if (exits < this.opts.maxExits && performance.now() <= deadline) return false;
+    const max = this.opts.maxExits;
+    this.limit = exits >= max
+      ? `the run reached its limit of ${max} VM exit${max === 1 ? '' : 's'} (--max-exits)`
+      : `the run reached its time limit of ${this.opts.timeoutMs / 1000} s (--timeout)`;
+    for (const pp of this.pps) if (pp.state === 'running') pp.state = 'limit';
+    return true;
+  }
+
   /** resumes guests and delivers their exits until no processor is running */
   loop(): void {
     const deadline = performance.now() + this.opts.timeoutMs;
@@ -161,34 +191,55 @@ export class Host {
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
-        // what was destroyed after it was set to run is a zombie: nothing runs on one
-        const r = this.env.records;
-        const loaded = [['vps', r.activeVps, r.vps], ['vp', r.activeVp, r.vp], ['vm', r.activeVm, r.vm]] as const;
-        const zombie = loaded.find(([, active, table]) => table.state[active[pp.ppid]] === ZOMBIE);
-        if (zombie) {
-          const [kind, active] = zombie;
-          this.stop(pp, `${kind} ${active[pp.ppid]} was destroyed after it was set to run: it is a zombie and does not run`);
-          continue;
-        }
+        if (!this.resumable(pp)) continue;
         let ev: GuestEvent;
         try {
           ev = this.mk.resume(pp.ppid);
         } catch (e) {
-          this.env.audit.record({ kind: 'exception', extension: '', message: `resuming pp ${pp.ppid}: ${describe(e)}` });
-          this.stop(pp, `the microkernel failed to resume it: ${e instanceof Error ? e.message : String(e)}`);
+          this.resumeFailed(pp, e);
           continue;
         }
         this.settle(pp, ev);
         if (ev.kind === 'exit') exits++;
       }
-      if (exits >= this.opts.maxExits || performance.now() > deadline) {
-        const max = this.opts.maxExits;
-        this.limit = exits >= max
-          ? `the run reached its limit of ${max} VM exit${max === 1 ? '' : 's'} (--max-exits)`
-          : `the run reached its time limit of ${this.opts.timeoutMs / 1000} s (--timeout)`;
-        for (const pp of this.pps) if (pp.state === 'running') pp.state = 'limit';
-        return;
+      if (this.limited(exits, deadline)) return;
+    }
+  }
+
+  /**
+   * loop(), giving the event loop its turn: while a guest runs (a backend
+   * that can wait for it without blocking), and at least every few
+   * milliseconds otherwise — so that an interrupt is heard, and `stop`
+   * ends the run between two exits.
+   */
+  async loopAsync(stop?: AbortSignal): Promise<void> {
+    const deadline = performance.now() + this.opts.timeoutMs;
+    let exits = 0;
+    let turn = performance.now();
+    for (;;) {
+      const running = this.pps.filter((p) => p.state === 'running');
+      if (!running.length) return;
+      for (const pp of running) {
+        if (stop?.aborted) {
+          this.stop(pp, `the run was interrupted (${String(stop.reason ?? 'stop')})`);
+          continue;
+        }
+        if (!this.resumable(pp)) continue;
+        let ev: GuestEvent;
+        try {
+          ev = this.mk.resumeAsync ? await this.mk.resumeAsync(pp.ppid) : this.mk.resume(pp.ppid);
+        } catch (e) {
+          this.resumeFailed(pp, e);
+          continue;
+        }
+        this.settle(pp, ev);
+        if (ev.kind === 'exit') exits++;
+        if (performance.now() - turn > YIELD_EVERY_MS) {
+          await new Promise((ok) => setImmediate(ok));
+          turn = performance.now();
+        }
       }
+      if (this.limited(exits, deadline)) return;
     }
   }
 
@@ -197,6 +248,14 @@ export class Host {
     this.start();
     this.bootstrap();
     this.loop();
+    for (const ext of this.extensions) ext.flush();
+  }
+
+  /** run(), with loopAsync(): for a command that must hear an interrupt */
+  async runAsync(stop?: AbortSignal): Promise<void> {
+    this.start();
+    this.bootstrap();
+    await this.loopAsync(stop);
     for (const ext of this.extensions) ext.flush();
   }
 }

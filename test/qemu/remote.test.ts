@@ -14,7 +14,7 @@ const cpuid = () => load(join(ROOT, 'extensions', 'cpuid'));
 /** whether a QEMU process with this -name is still alive */
 function alive(name: string): boolean {
   try {
-    return execFileSync('pgrep', ['-f', `-name ${name}`], { encoding: 'utf8' }).trim() !== '';
+    return execFileSync('pgrep', ['-f', `name ${name} `], { encoding: 'utf8' }).trim() !== '';
   } catch {
     return false;
   }
@@ -50,6 +50,7 @@ describe('the remote backend', () => {
       const name = `bfx-test-bad-${lie}-${process.pid}`;
       // junk followed by nothing is known for what it is when the answer's time is up
       const target = await bootQemu({ mode: `wire-bad ${lie}`, name, timeouts: { requestMs: 1000 } });
+      expect(alive(name), 'the QEMU is found while it runs').toBe(true);
       const host = new Host(target.remote);
       host.add(await cpuid());
       host.run();

@@ -1,8 +1,20 @@
 // bfx run --target qemu: the unchanged cpuid example on our firmware under
 // QEMU TCG handles real SVM CPUID exits, and the root guest prints the
 // signature the extension put in its registers.
+import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { bfx, staleDist } from '../cli/bfx.js';
+import { ROOT } from '../../host/paths.js';
+import { BIN, bfx, staleDist } from '../cli/bfx.js';
+
+/** the QEMU processes bfx run named for itself */
+function qemuOf(pid: number): string {
+  try {
+    return execFileSync('pgrep', ['-f', `name bfx-run-${pid} `], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
 
 describe('bfx run --target qemu', () => {
   it('the dist/ the CLI runs is built from the current sources', () => {
@@ -29,5 +41,23 @@ describe('bfx run --target qemu', () => {
     expect(guest).toContain('cpuid(0x40000000) signature=BfxHyperWasm max-leaf=0x40000000');
     expect(guest.some((l: string) => l.startsWith('rdmsr(IA32_PAT)='))).toBe(true);
     expect(r.exitCode).toBe(0);
+  });
+
+  it('an interrupt stops the run between two exits: the summary, exit 130, and QEMU ended', async () => {
+    const child = execa('node', [BIN, 'run', 'extensions/cpuid', '--target', 'qemu', '--guest', 'cpuid-loop:1000000'], { cwd: ROOT, reject: false, timeout: 60_000 });
+    // once the guest is exiting to the extension, interrupt
+    await new Promise<void>((ok) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        if (d.toString().includes('said hello')) setTimeout(ok, 500);
+      });
+    });
+    expect(qemuOf(child.pid!)).not.toBe('');
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('bfx: SIGINT: the run stopped; stopping QEMU');
+    expect(r.stdout).toMatch(/pp0: stopped after \d+ exits: the run was interrupted \(SIGINT\)/);
+    expect(r.stdout).toContain('emulator (tcg): ended when the host said bye');
+    expect(qemuOf(child.pid!)).toBe('');
   });
 });

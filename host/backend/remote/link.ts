@@ -51,6 +51,22 @@ export class Link {
       if (e instanceof SyncWireError) this.fail(new LinkError(e.message, 'CLOSED'));
       throw e;
     }
+    this.take(bytes);
+  }
+
+  private async pumpAsync(timeoutMs: number): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.wire.readAsync(timeoutMs);
+    } catch (e) {
+      if (e instanceof SyncWireError) this.fail(new LinkError(e.message, 'CLOSED'));
+      throw e;
+    }
+    this.take(bytes);
+  }
+
+  /** the frames in bytes that came, into the queue */
+  private take(bytes: Uint8Array): void {
     for (const x of this.reader.push(bytes)) {
       if (!isFrame(x)) this.fail(new LinkError(`the firmware sent a malformed frame: ${x.message}`, x.problem));
       if (x.type === TYPE.CONSOLE) {
@@ -82,22 +98,35 @@ export class Link {
   /** the first frame of one of `types` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
   private expect(types: number | readonly number[], seq: number | undefined, timeoutMs: number, what: string): Frame {
     const deadline = performance.now() + timeoutMs;
-    const wanted = typeof types === 'number' ? [types] : types;
     for (;;) {
-      const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
-      if (i >= 0) return this.queue.splice(i, 1)[0];
-      if (this.failure) throw this.failure;
-      const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
-      if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        // junk and then silence: the firmware is not speaking the protocol
-        const stray = this.reader.strayBytes();
-        if (stray) this.fail(new LinkError(`${what} within ${timeoutMs} ms, and the firmware sent a malformed frame: ${stray.message}`, stray.problem));
-        throw new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT');
-      }
-      this.pump(left);
+      const f = this.found(types, seq, deadline, timeoutMs, what);
+      if (f) return f;
+      this.pump(deadline - performance.now());
     }
+  }
+
+  private async expectAsync(types: number | readonly number[], seq: number, timeoutMs: number, what: string): Promise<Frame> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const f = this.found(types, seq, deadline, timeoutMs, what);
+      if (f) return f;
+      await this.pumpAsync(deadline - performance.now());
+    }
+  }
+
+  /** the frame awaited when it has come; throws when it never will */
+  private found(types: number | readonly number[], seq: number | undefined, deadline: number, timeoutMs: number, what: string): Frame | undefined {
+    const wanted = typeof types === 'number' ? [types] : types;
+    const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
+    if (i >= 0) return this.queue.splice(i, 1)[0];
+    if (this.failure) throw this.failure;
+    const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
+    if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
+    if (deadline - performance.now() > 0) return undefined;
+    // junk and then silence: the firmware is not speaking the protocol
+    const stray = this.reader.strayBytes();
+    if (stray) this.fail(new LinkError(`${what} within ${timeoutMs} ms, and the firmware sent a malformed frame: ${stray.message}`, stray.problem));
+    throw new LinkError(`${what} within ${timeoutMs} ms`, 'TIMEOUT');
   }
 
   send(type: number, payload?: Uint8Array): number {
@@ -132,6 +161,12 @@ export class Link {
   request(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Frame {
     const seq = this.send(type, payload);
     return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+  }
+
+  /** request() without blocking the thread while the answer is awaited */
+  requestAsync(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Promise<Frame> {
+    const seq = this.send(type, payload);
+    return this.expectAsync(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
   }
 
   /** the run is over: the firmware ends the emulator */

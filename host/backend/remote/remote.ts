@@ -6,6 +6,7 @@
 // synchronous); the SyncWire's worker reads the socket meanwhile.
 import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type SyscallInfo, type SyscallName } from '../../abi/bf.js';
 import { stops } from '../../../abi/wire.js';
+import type { Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
 import type { GuestEvent, Hello, Microkernel, OutputLine, ResourceKind } from '../microkernel.js';
 import { Link, LinkError } from './link.js';
@@ -199,7 +200,16 @@ export class Remote implements Microkernel {
 
   resume(ppid: number): GuestEvent {
     this.syncPages();
-    const f = this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
+    return this.event(ppid, this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
+  }
+
+  async resumeAsync(ppid: number): Promise<GuestEvent> {
+    this.syncPages();
+    return this.event(ppid, await this.link.requestAsync(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
+  }
+
+  /** RUN's answer read */
+  private event(ppid: number, f: Frame): GuestEvent {
     this.flushConsole();
     const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
     if (f.type === TYPE.EXIT) {

@@ -101,20 +101,44 @@ export class SyncWire {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const written = Atomics.load(this.control, WRITTEN);
-      const read = Atomics.load(this.control, READ);
-      if (written > read) {
-        const out = new Uint8Array(written - read);
-        for (let i = 0; i < out.length; i++) out[i] = this.ring[(read + i) % RING_BYTES];
-        Atomics.store(this.control, READ, written);
-        return out;
-      }
-      const state = this.state;
-      if (state === OVERFLOW) throw new SyncWireError(`the firmware sent more than ${RING_BYTES} bytes the host had not read: the link is closed`);
-      if (state === CLOSED || state === FAILED) throw new SyncWireError('the wire closed');
+      const got = this.take(written);
+      if (got) return got;
       const left = deadline - performance.now();
       if (left <= 0) return new Uint8Array(0);
       Atomics.wait(this.control, WRITTEN, written, left);
     }
+  }
+
+  /**
+   * The same, without blocking the thread: for waits that are not inside a
+   * syscall (a guest running until its next exit), so that the event loop
+   * goes on meanwhile — signals, timers, the emulator's end.
+   */
+  async readAsync(timeoutMs: number): Promise<Uint8Array> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const written = Atomics.load(this.control, WRITTEN);
+      const got = this.take(written);
+      if (got) return got;
+      const left = deadline - performance.now();
+      if (left <= 0) return new Uint8Array(0);
+      await Atomics.waitAsync(this.control, WRITTEN, written, left).value;
+    }
+  }
+
+  /** what has come since the last take, given `written`; undefined when nothing has; throws when the link is gone */
+  private take(written: number): Uint8Array | undefined {
+    const read = Atomics.load(this.control, READ);
+    if (written > read) {
+      const out = new Uint8Array(written - read);
+      for (let i = 0; i < out.length; i++) out[i] = this.ring[(read + i) % RING_BYTES];
+      Atomics.store(this.control, READ, written);
+      return out;
+    }
+    const state = this.state;
+    if (state === OVERFLOW) throw new SyncWireError(`the firmware sent more than ${RING_BYTES} bytes the host had not read: the link is closed`);
+    if (state === CLOSED || state === FAILED) throw new SyncWireError('the wire closed');
+    return undefined;
   }
 
   close(): void {
