@@ -65,7 +65,29 @@ _Noreturn static inline void run_off_the_end(void) {
     __builtin_unreachable();
 }
 
-/* the console driver: one REP OUTSB of the formatted line to COM1 (print.c) */
-void print(struct regs *r, const char *text);
+#define PRINT_MAX 256 /* as the sim's PRINT_MAX */
+
+struct line {
+    char text[PRINT_MAX];
+    uint64_t n;
+};
+
+/* text with its {templates} filled in from r (print.c) */
+void format_line(const struct regs *r, const char *text, struct line *l);
+
+/* The console driver: one REP OUTSB of the line to COM1, so that an
+ * extension intercepting COM1 sees one exit per byte. Inlined: each print
+ * is an instruction of its own, at its own address, as in the sim. rax and
+ * rbx go in and out: an exit handler may change them, as in the sim. */
+__attribute__((always_inline)) static inline void print(struct regs *r, const char *text) {
+    struct line l;
+    format_line(r, text, &l);
+    const char *at = l.text;
+    uint64_t count = l.n;
+    __asm__ volatile("rep outsb"
+                     : "+S"(at), "+c"(count), "+a"(r->rax), "+b"(r->rbx)
+                     : "d"(COM1)
+                     : "memory");
+}
 
 #endif

@@ -12,7 +12,7 @@
 
 void guest_main(uint64_t rsp);
 
-static void cpuid_tour(struct regs *r) {
+__attribute__((always_inline)) static inline void cpuid_tour(struct regs *r) {
     do_cpuid(r, 0, 0);
     print(r, "cpuid(0) vendor={sig:rbx,rdx,rcx} max-leaf={rax}\n");
     do_cpuid(r, 0x40000000, 0);
@@ -21,7 +21,7 @@ static void cpuid_tour(struct regs *r) {
     print(r, "cpuid(1) hypervisor-bit={bit:rcx:31}\n");
 }
 
-static void msr_tour(struct regs *r) {
+__attribute__((always_inline)) static inline void msr_tour(struct regs *r) {
     do_rdmsr(r, IA32_PAT);
     print(r, "rdmsr(IA32_PAT)={edx:eax}\n");
     do_wrmsr(r, IA32_TSC_AUX, 0x1234);
@@ -29,21 +29,21 @@ static void msr_tour(struct regs *r) {
     print(r, "wrmsr(IA32_TSC_AUX, 0x1234) then rdmsr={edx:eax}\n");
 }
 
-static void io_tour(struct regs *r) {
+__attribute__((always_inline)) static inline void io_tour(struct regs *r) {
     do_outb_imm(r, POST_PORT, 0x42);
     print(r, "out 0x80 <- 0x42\n");
     do_inb_imm(r, SYSTEM_CONTROL_PORT);
     print(r, "in 0x61 -> {rax}\n");
 }
 
-static void vmcall_tour(struct regs *r) {
+__attribute__((always_inline)) static inline void vmcall_tour(struct regs *r) {
     do_vmmcall(r, 0xBF01);
     print(r, "vmcall(0xbf01) returned rax={rax}\n");
 }
 
 /* mov rsi, n; again: cpuid(0x40000000); dec rsi; jnz again — in one piece
  * of assembly, so that rsi is the counter an exit handler sees */
-static void cpuid_loop(struct regs *r, uint64_t n) {
+__attribute__((always_inline)) static inline void cpuid_loop(struct regs *r, uint64_t n) {
     __asm__ volatile("1: mov $0x40000000, %%eax\n\t"
                      "xor %%ecx, %%ecx\n\t"
                      "cpuid\n\t"

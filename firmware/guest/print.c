@@ -1,18 +1,9 @@
 /* The guest's console: a line formatted as the sim's format() does
- * (host/backend/sim/guest/program.ts), then written with one REP OUTSB to
- * COM1, so that an extension intercepting COM1 sees one exit per byte.
- * Templates: {pp}; {rax} (any of rax..rdx, hex); {dec:rax};
+ * (host/backend/sim/guest/program.ts); print() in insn.h writes it. Templates: {pp}; {rax} (any of rax..rdx, hex); {dec:rax};
  * {sig:rbx,rdx,rcx} (12 characters, as CPUID vendor strings);
  * {bit:rcx:31}; {edx:eax}. */
 #include <stddef.h>
 #include "insn.h"
-
-#define PRINT_MAX 256 /* as the sim's PRINT_MAX */
-
-struct line {
-    char text[PRINT_MAX];
-    size_t n;
-};
 
 static void put(struct line *l, char c) {
     if (l->n < PRINT_MAX) l->text[l->n++] = c;
@@ -101,25 +92,17 @@ static void put_spec(struct line *l, const struct regs *r, const char *spec, siz
     else if (reg(r, part[0], len[0], &v)) put_hex(l, v);
 }
 
-void print(struct regs *r, const char *text) {
-    struct line l;
-    l.n = 0;
+void format_line(const struct regs *r, const char *text, struct line *l) {
+    l->n = 0;
     for (const char *p = text; *p; p++) {
         if (*p != '{') {
-            put(&l, *p);
+            put(l, *p);
             continue;
         }
         const char *end = p + 1;
         while (*end && *end != '}') end++;
         if (!*end) break;
-        put_spec(&l, r, p + 1, (size_t)(end - p - 1));
+        put_spec(l, r, p + 1, (size_t)(end - p - 1));
         p = end;
     }
-    const char *at = l.text;
-    uint64_t count = l.n;
-    /* rax and rbx in and out: an exit handler may change them, as in the sim */
-    __asm__ volatile("rep outsb"
-                     : "+S"(at), "+c"(count), "+a"(r->rax), "+b"(r->rbx)
-                     : "d"(COM1)
-                     : "memory");
 }
