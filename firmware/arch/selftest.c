@@ -324,6 +324,21 @@ static void cpuid_scenario(void) {
           "after a run the fields the firmware forces show the extension's values again");
 }
 
+static unsigned lines(const struct trip *t) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < t->n; i++) n += t->text[i] == '\n';
+    return n;
+}
+
+static void tour(void) {
+    const uint16_t v = 3;
+    guest(v, SCENARIO_TOUR, 0, MISC1_CPUID | MISC1_IOIO_PROT, MISC2_VMRUN);
+    trip_run(v, &t);
+    check(t.last.kind == ARCH_HALT && lines(&t) == 8 && t.cpuid == 3 && t.io == 2 && has_line(&t, "out 0x80 <- 0x42") &&
+          line_of(&t, "wrmsr(IA32_TSC_AUX, 0x1234) then rdmsr=") != 0,
+          "tour guest: cpuid, msr and io in turn, eight lines, then it halts");
+}
+
 static void halts(void) {
     const uint16_t v = 4;
     guest(v, SCENARIO_IDLE, 0, MISC1_HLT, MISC2_VMRUN);
@@ -479,6 +494,7 @@ unsigned arch_selftest(void) {
         selection();
         decoder();
         cpuid_scenario();
+        tour();
         halts();
         msrs();
         ports();
