@@ -44,12 +44,13 @@ int run_guest(uint16_t ppid) {
     if (e.kind == ARCH_EXIT) {
         uint64_t rip = arch_reg_read(vps_id, bf_reg_t_rip);
         if (e.reason == BF_SVM_EXIT_INVALID && arch_id() == BFX_WIRE_ARCH_AMD) {
-            /* the sim says why; the hardware only that it refused */
+            /* the hardware only says it refused; the architecture checked why before */
             struct line l;
             line_start(&l);
             line_str(&l, "vps ");
             line_dec(&l, vps_id);
-            line_str(&l, " cannot be entered: VMRUN refused its state (VMEXIT_INVALID)");
+            line_str(&l, " cannot be entered: ");
+            line_str(&l, e.why ? e.why : "VMRUN refused its state (VMEXIT_INVALID)");
             console_line(ppid, &l);
         }
         exit_log_record(vps_id, e.reason, e.info1, e.info2, rip);

@@ -515,7 +515,7 @@ describe('the firmware microkernel: the root guest under SVM', () => {
     fw.ok('bf_vps_op_write32', h, vps, VMCB_MISC2, 1);
     fw.ok('bf_vps_op_run', h, vps, vp, vm);
     const r = fw.run();
-    expect(r).toMatchObject({ kind: 'exit', reason: 0xffffffffffffffffn, console: [`vps ${vps} cannot be entered: VMRUN refused its state (VMEXIT_INVALID)`] });
+    expect(r).toMatchObject({ kind: 'exit', reason: 0xffffffffffffffffn, console: [`vps ${vps} cannot be entered: the guest ASID (VMCB 0x058) is 0`] });
     expect(fw.ok('bf_vps_op_read64', h, vps, 0x070)).toBe(0xffffffffffffffffn);
     expect(fw.expect(OK, 'bf_debug_op_dump_vmexit_log', h, vp).console[0]).toBe(`vmexit log of vp ${vp}: last 1`);
     await fw.bye();
