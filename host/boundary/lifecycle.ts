@@ -10,7 +10,7 @@ import type { ResourceKind } from '../backend/microkernel.js';
 import { idInRange, owned } from './check.js';
 import type { Caller, Env } from './context.js';
 import { describe } from './guard.js';
-import { FREE, ZOMBIE } from './records.js';
+import { FREE } from './records.js';
 
 const destroyers = {
   vm: 'bf_vm_op_destroy_vm',
@@ -82,14 +82,14 @@ export function destroy(env: Env, ext: Caller, kind: ResourceKind, handle: bigin
   try {
     status = kernelDestroy(env, kind, handle, id);
   } catch (e) {
-    table.state[id] = ZOMBIE; // the outcome is unknown: never use it again
+    table.zombie(id); // the outcome is unknown: never use it again
     throw e;
   }
   if (status === BF_STATUS_SUCCESS && !inUse) {
     table.free(id);
     return status;
   }
-  table.state[id] = ZOMBIE;
+  table.zombie(id);
   if (status === BF_STATUS_SUCCESS || !inUse) {
     env.audit.record({
       kind: 'disagreement', extension: ext.name, syscall: destroyers[kind],

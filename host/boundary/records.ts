@@ -8,7 +8,12 @@ export const LIVE = 1;
 export const ZOMBIE = 2;
 export const NONE = 0xffff;
 
+/** a change of a resource's state that has committed: for the ledger and the supervisor */
+export type ResourceChange = { kind: ResourceKind; id: number; owner: number; to: 'live' | 'free' | 'zombie' };
+
 export class Table {
+  /** told of every change, after it is made */
+  onChange: (c: ResourceChange) => void = () => {};
   readonly state: Uint8Array;
   /** extension id of the owner; -1 when free */
   readonly owner: Int16Array;
@@ -29,13 +34,22 @@ export class Table {
     this.owner[id] = owner;
     this.parent[id] = parent;
     this.pp[id] = pp;
+    this.onChange({ kind: this.kind, id, owner, to: 'live' });
   }
 
   free(id: number): void {
+    const owner = this.owner[id];
     this.state[id] = FREE;
     this.owner[id] = -1;
     this.parent[id] = NONE;
     this.pp[id] = NONE;
+    this.onChange({ kind: this.kind, id, owner, to: 'free' });
+  }
+
+  /** never usable again: a destroy failed, or its outcome is unknown */
+  zombie(id: number): void {
+    this.state[id] = ZOMBIE;
+    this.onChange({ kind: this.kind, id, owner: this.owner[id], to: 'zombie' });
   }
 
   /** ids that are not free */
@@ -66,6 +80,11 @@ export class Records {
     this.activeVm = new Uint16Array(limits.pps).fill(NONE);
     this.activeVp = new Uint16Array(limits.pps).fill(NONE);
     this.activeVps = new Uint16Array(limits.pps).fill(NONE);
+  }
+
+  /** every table's changes, to one listener */
+  onChange(listener: (c: ResourceChange) => void): void {
+    for (const t of [this.vm, this.vp, this.vps]) t.onChange = listener;
   }
 
   table(kind: ResourceKind): Table {

@@ -9,8 +9,8 @@ import { describe } from '../boundary/guard.js';
 import { Records, ZOMBIE } from '../boundary/records.js';
 import { exitReasonName } from '../abi/exits.js';
 import type { LoadedModule } from '../loader/load.js';
-import { Extension, type ExtensionOptions } from '../sandbox/extension.js';
-import { describeFault } from '../sandbox/trap.js';
+import { Extension, type ExtensionOptions, type ExtensionState } from '../sandbox/extension.js';
+import { describeFault, type Fault } from '../sandbox/trap.js';
 
 export type OutputLine =
   | { source: 'extension'; extension: string; text: string }
@@ -39,12 +39,20 @@ interface Delivered {
   ended: 'returned' | 'exited' | 'fault';
 }
 
+/** how an instance of an extension ended, for a supervisor */
+export type InstanceEnd =
+  /** bf_control_op_exit, or an entry point that returned without waiting for callbacks */
+  | { kind: 'exit' }
+  | { kind: 'fault'; fault: Fault; where: 'main' | CallbackKind; ppid: number };
+
 export interface HostOptions {
   /** stop after this many VM exits in all */
   maxExits?: number;
   /** stop resuming guests after this many milliseconds */
   timeoutMs?: number;
   onOutput?: (line: OutputLine) => void;
+  /** told when an extension's instance ends (after its fail callback had its chance) */
+  onEnd?: (ext: Extension, end: InstanceEnd) => void;
 }
 
 export const HOST_DEFAULTS = { maxExits: 10_000_000, timeoutMs: 600_000 };
@@ -58,12 +66,14 @@ export class Host {
   readonly pps: PpStatus[];
   /** why the run stopped early, if it did */
   limit: string | undefined;
-  private readonly opts: Required<Omit<HostOptions, 'onOutput'>>;
+  private readonly opts: Required<Omit<HostOptions, 'onOutput' | 'onEnd'>>;
   private readonly output: (line: OutputLine) => void;
+  private readonly onEnd: (ext: Extension, end: InstanceEnd) => void;
 
   constructor(readonly mk: Microkernel, opts: HostOptions = {}) {
-    this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<Omit<HostOptions, 'onOutput'>>;
+    this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && k !== 'onOutput' && k !== 'onEnd')) } as Required<Omit<HostOptions, 'onOutput' | 'onEnd'>>;
     this.output = opts.onOutput ?? (() => {});
+    this.onEnd = opts.onEnd ?? (() => {});
     const limits = mk.hello.limits;
     this.env = { mk, records: new Records(limits), audit: new Audit(), current: new Current(), limits };
     this.pps = Array.from({ length: limits.pps }, (_, ppid) => ({ ppid, state: 'idle', exits: 0 }));
@@ -71,21 +81,40 @@ export class Host {
   }
 
   add(loaded: LoadedModule, opts: ExtensionOptions = {}): Extension {
-    const ext = new Extension(this.extensions.length, loaded, this.env, opts, (extension, text) => this.output({ source: 'extension', extension, text }));
-    this.extensions.push(ext);
+    return this.instantiate(this.extensions.length, loaded, opts);
+  }
+
+  /**
+   * A new instance in the place of extension `id` (a restart): it owns what
+   * the records say `id` owns, and starts as `add` leaves one, not started.
+   */
+  replace(id: number, loaded: LoadedModule, opts: ExtensionOptions = {}): Extension {
+    if (!this.extensions[id]) throw new Error(`host: no extension ${id} to replace`);
+    return this.instantiate(id, loaded, opts);
+  }
+
+  private instantiate(id: number, loaded: LoadedModule, opts: ExtensionOptions): Extension {
+    const ext = new Extension(id, loaded, this.env, opts, (extension, text) => this.output({ source: 'extension', extension, text }));
+    this.extensions[id] = ext;
     for (const f of ext.faults) this.output({ source: 'host', text: `${ext.name}: its start code failed: ${describeFault(f.fault)}` });
+    if (ext.faults.length) this.onEnd(ext, { kind: 'fault', fault: ext.faults[0].fault, where: 'main', ppid: 0 });
     return ext;
   }
 
-  /** calls the entry point of every extension not yet started */
-  start(): void {
-    for (const ext of this.extensions) {
+  /** calls the entry point of every extension not yet started (or only `only`'s) */
+  start(only?: Extension): void {
+    for (const ext of only ? [only] : this.extensions) {
       if (ext.state !== 'loaded') continue;
       this.env.current.enter(ext, 'main', 0);
       this.mk.setCurrentPp(0);
       const outcome = ext.start();
       this.env.current.leave();
-      if (outcome.kind === 'fault') this.output({ source: 'host', text: `${ext.name}: ext_main_entry failed: ${describeFault(outcome.fault)}` });
+      if (outcome.kind === 'fault') {
+        this.output({ source: 'host', text: `${ext.name}: ext_main_entry failed: ${describeFault(outcome.fault)}` });
+        this.onEnd(ext, { kind: 'fault', fault: outcome.fault, where: 'main', ppid: 0 });
+      } else if ((ext.state as ExtensionState) !== 'waiting') {
+        this.onEnd(ext, { kind: 'exit' });
+      }
     }
   }
 
@@ -101,20 +130,24 @@ export class Host {
     const outcome = ext.invoke(kind, ppid, args);
     const resume = current.resume;
     current.leave();
-    if (outcome.kind === 'exited') return { next: 'none', ended: 'exited' };
+    if (outcome.kind === 'exited') {
+      this.onEnd(ext, { kind: 'exit' });
+      return { next: 'none', ended: 'exited' };
+    }
     if (outcome.kind === 'fault') {
       this.output({ source: 'host', text: `${ext.name}: ${kind} callback on pp ${ppid} failed: ${describeFault(outcome.fault)}` });
       const recovered = kind !== 'fail' && ext.callbacks.fail ? this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]).next : 'none';
+      if (kind !== 'fail') this.onEnd(ext, { kind: 'fault', fault: outcome.fault, where: kind, ppid });
       return { next: recovered, ended: 'fault' };
     }
     return { next: resume, ended: 'returned' };
   }
 
-  /** calls every waiting extension's bootstrap on every processor, in order */
-  bootstrap(): void {
+  /** calls every waiting extension's bootstrap (or only `only`'s) on every processor, in order */
+  bootstrap(only?: Extension): void {
     for (const pp of this.pps) {
       let runner: Extension | undefined;
-      for (const ext of this.extensions) {
+      for (const ext of only ? [only] : this.extensions) {
         if (ext.state !== 'waiting' || !ext.callbacks.bootstrap) continue;
         const { next } = this.deliver(ext, 'bootstrap', pp.ppid, [pp.ppid]);
         if (next === 'none') continue;
@@ -212,7 +245,7 @@ export class Host {
    * milliseconds otherwise — so that an interrupt is heard, and `stop`
    * ends the run between two exits.
    */
-  async loopAsync(stop?: AbortSignal): Promise<void> {
+  async loopAsync(stop?: AbortSignal, pause?: () => boolean): Promise<void> {
     const deadline = performance.now() + this.opts.timeoutMs;
     let exits = 0;
     let turn = performance.now();
@@ -220,6 +253,8 @@ export class Host {
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
+        // a supervisor has work between two exits (a restart is due): the processors stay as they are
+        if (pause?.()) return;
         if (stop?.aborted) {
           this.stop(pp, `the run was interrupted (${String(stop.reason ?? 'stop')})`);
           continue;

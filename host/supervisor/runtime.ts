@@ -1,0 +1,256 @@
+// The supervisor at work: several extensions under one host, started in
+// dependency order, each a daemon whose instances end (a crash, a clean
+// exit) and are restarted as its manifest says — policy, intensity,
+// backoff, state — while the host keeps serving the others. Every VM, VP
+// and VPS is a ledger interval from its creation to its release.
+import type { Microkernel, ResourceKind } from '../backend/microkernel.js';
+import { destroy } from '../boundary/lifecycle.js';
+import { LIVE, type ResourceChange } from '../boundary/records.js';
+import type { LoadedModule } from '../loader/load.js';
+import { Host, type InstanceEnd, type OutputLine } from '../run/host.js';
+import type { Extension, ExtensionOptions } from '../sandbox/extension.js';
+import type { CloseReason, Ledger } from './ledger.js';
+import type { Manifest } from './manifest.js';
+import { restartEffects, startOrder } from './order.js';
+import { decide, describeEnd, fromFault, isCrash, newHistory, started, type End, type RestartHistory } from './policy.js';
+import { BoundedQueue, type DaemonState, type DaemonStatus, type ResourceStatus, type StatusEvent, type StatusSnapshot } from './status.js';
+
+export interface DaemonSpec {
+  manifest: Manifest;
+  loaded: LoadedModule;
+  /** what the extension reads with bfx_config() */
+  config?: string;
+}
+
+export interface SupervisorOptions {
+  /** milliseconds, for the policy's windows and backoff; the wall clock by default */
+  now?: () => number;
+  /** waits out a backoff; a timer by default */
+  sleep?: (ms: number) => Promise<void>;
+  ledger?: Ledger;
+  onOutput?: (line: OutputLine) => void;
+  /** how many status events are kept; a full queue drops the oldest */
+  events?: number;
+  maxExits?: number;
+  timeoutMs?: number;
+}
+
+/** one extension over its life: its instances come and go */
+interface Daemon {
+  spec: DaemonSpec;
+  name: string;
+  ext: Extension;
+  state: DaemonState;
+  since: number;
+  history: RestartHistory;
+  restarts: number;
+  lastCrash?: DaemonStatus['lastCrash'];
+  /** the instance's end, waiting to be judged between two exits */
+  ended?: End;
+  /** in Backoff: when the restart is due */
+  restartAt?: number;
+  /** the instance was stopped on purpose (a dependency restarted): no policy judges it */
+  stopping?: boolean;
+}
+
+export class Supervisor {
+  readonly host: Host;
+  private readonly daemons: Daemon[];
+  private readonly byId = new Map<number, Daemon>();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly ledger: Ledger | undefined;
+  readonly events: BoundedQueue<StatusEvent>;
+  /** why resources are being released, for the ledger; undefined: the extension destroys them itself */
+  private releasing: CloseReason | undefined;
+  /** the daemon whose instance is being started, for the ledger's open reason */
+  private starting: Daemon | undefined;
+
+  constructor(mk: Microkernel, specs: readonly DaemonSpec[], opts: SupervisorOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((ok) => setTimeout(ok, ms)));
+    this.ledger = opts.ledger;
+    this.events = new BoundedQueue(opts.events ?? 1000);
+    this.host = new Host(mk, {
+      onOutput: opts.onOutput, maxExits: opts.maxExits, timeoutMs: opts.timeoutMs,
+      onEnd: (ext, end) => this.ended(ext, end),
+    });
+    this.host.env.records.onChange((c) => this.changed(c));
+    const nodes = specs.map((s) => ({ ...s, name: s.manifest.name, dependencies: s.manifest.dependencies, file: s.manifest.file }));
+    const t = this.now();
+    this.daemons = startOrder(nodes).map((s) => ({
+      spec: s, name: s.name, ext: undefined as unknown as Extension, state: 'Starting' as DaemonState, since: t, history: newHistory(t), restarts: 0,
+    }));
+  }
+
+  private options(d: Daemon): ExtensionOptions {
+    const m = d.spec.manifest;
+    return { config: d.spec.config, syscalls: m.allow.syscalls, msrs: m.allow.msrs };
+  }
+
+  private event(subject: string, text: string): void {
+    this.events.push({ at: this.now(), subject, text });
+  }
+
+  private enter(d: Daemon, state: DaemonState): void {
+    d.state = state;
+    d.since = this.now();
+  }
+
+  /** the whole life: start in order, then serve exits and restart by policy until nothing runs or is due */
+  async run(stop?: AbortSignal): Promise<void> {
+    for (const d of this.daemons) {
+      d.ext = this.host.add(d.spec.loaded, this.options(d));
+      this.byId.set(d.ext.id, d);
+    }
+    for (const d of this.daemons) this.startInstance(d, false);
+    for (;;) {
+      this.judge();
+      await this.host.loopAsync(stop, () => this.daemons.some((d) => d.ended !== undefined || this.due(d)));
+      if (stop?.aborted) break;
+      this.judge();
+      const waiting = this.daemons.filter((d) => d.state === 'Backoff').sort((a, b) => a.restartAt! - b.restartAt!);
+      if (!waiting.length) {
+        if (this.host.pps.some((p) => p.state === 'running')) continue;
+        break;
+      }
+      const wait = waiting[0].restartAt! - this.now();
+      if (wait > 0 && !this.host.pps.some((p) => p.state === 'running')) await this.sleep(wait);
+      else if (wait > 0) await new Promise((ok) => setImmediate(ok));
+      for (const d of waiting) if (this.due(d)) this.restart(d, 'policy');
+    }
+    for (const d of this.daemons) d.ext.flush();
+  }
+
+  private due(d: Daemon): boolean {
+    return d.state === 'Backoff' && d.restartAt! <= this.now();
+  }
+
+  /** the entry point, then bootstrap on every processor */
+  private startInstance(d: Daemon, restart: boolean): void {
+    this.starting = d;
+    try {
+      if (d.ext.state === 'loaded') {
+        this.host.start(d.ext);
+        if ((d.ext.state as Extension['state']) === 'waiting') {
+          this.enter(d, 'Running');
+          this.event(d.name, restart ? `restarted (${d.restarts} so far)` : 'started');
+          this.host.bootstrap(d.ext);
+        }
+      }
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private ended(ext: Extension, end: InstanceEnd): void {
+    const d = this.byId.get(ext.id);
+    if (!d || d.ext !== ext || d.ended || d.stopping) return;
+    d.ended = end.kind === 'exit' ? { kind: 'exit' } : fromFault(end.fault);
+  }
+
+  /** the policy's word on each instance that ended */
+  private judge(): void {
+    for (const d of this.daemons) {
+      const end = d.ended;
+      if (!end) continue;
+      d.ended = undefined;
+      const t = this.now();
+      if (isCrash(end)) d.lastCrash = { at: t, class: end.kind, cause: describeEnd(end) };
+      const { decision, history } = decide(d.spec.manifest.restart, end, d.history, t);
+      d.history = history;
+      this.event(d.name, `${describeEnd(end)}: ${decision.reason}`);
+      this.release(d, isCrash(end) ? 'stop-crash' : 'stop-user');
+      if (decision.action === 'restart') {
+        this.enter(d, 'Backoff');
+        d.restartAt = t + decision.delayMs;
+      } else {
+        this.enter(d, decision.state);
+      }
+    }
+  }
+
+  /**
+   * What the ended instance owned, as its state policy says: `fresh`
+   * destroys it (the ABI's rules: a resource still in use becomes a
+   * zombie), VPSs first, then VPs, then VMs.
+   */
+  private release(d: Daemon, reason: CloseReason): void {
+    const old = d.ext;
+    const records = this.host.env.records;
+    this.releasing = reason;
+    try {
+      for (const kind of ['vps', 'vp', 'vm'] as const) {
+        const table = records.table(kind);
+        for (let id = 0; id < table.size; id++) {
+          if (table.state[id] !== LIVE || table.owner[id] !== old.id) continue;
+          try {
+            destroy(this.host.env, old, kind, old.handle ?? 0n, id);
+          } catch (e) {
+            this.event(d.name, `releasing ${kind} ${id}: ${(e as Error).message}`);
+          }
+        }
+      }
+      if (old.handle !== undefined) {
+        try {
+          this.host.mk.bf_handle_op_close_handle(old.handle);
+        } catch { /* the handle dies with the microkernel's own state */ }
+        old.handle = undefined;
+      }
+    } finally {
+      this.releasing = undefined;
+    }
+  }
+
+  /** a new instance in the daemon's place; a dependency's restart reaches its dependents */
+  private restart(d: Daemon, why: 'policy' | 'dependency'): void {
+    d.restarts++;
+    d.restartAt = undefined;
+    d.history = started(d.history, this.now());
+    d.ext = this.host.replace(d.ext.id, d.spec.loaded, this.options(d));
+    this.byId.set(d.ext.id, d);
+    this.startInstance(d, true);
+    if (why !== 'policy') return;
+    const { restart, notify } = restartEffects(this.daemons.map((x) => ({ name: x.name, dependencies: x.spec.manifest.dependencies })), d.name);
+    for (const name of notify) this.event(name, `its dependency ${d.name} restarted`);
+    for (const name of restart) {
+      const dep = this.daemons.find((x) => x.name === name)!;
+      if (dep.state !== 'Running') continue;
+      this.event(name, `restarted because its dependency ${d.name} restarted`);
+      dep.stopping = true;
+      this.release(dep, 'stop-user');
+      dep.stopping = false;
+      this.restart(dep, 'dependency');
+    }
+  }
+
+  /** a resource's change, committed: the ledger's intervals follow it */
+  private changed(c: ResourceChange): void {
+    if (!this.ledger) return;
+    const resource = `${c.kind} ${c.id}`;
+    const owner = this.byId.get(c.owner)?.name ?? `extension ${c.owner}`;
+    if (c.to === 'live') this.ledger.open(resource, owner, this.starting && this.starting.restarts > 0 ? 'restart' : 'boot');
+    else this.ledger.close(resource, this.releasing ?? 'destroy');
+  }
+
+  status(): StatusSnapshot {
+    const records = this.host.env.records;
+    const resources: ResourceStatus[] = [];
+    for (const kind of ['vm', 'vp', 'vps'] as ResourceKind[]) {
+      const t = records.table(kind);
+      for (const id of t.allocated()) {
+        resources.push({ resource: `${kind} ${id}`, state: t.state[id] === LIVE ? 'Running' : 'Zombie', owner: this.byId.get(t.owner[id])?.name ?? '-' });
+      }
+    }
+    return {
+      at: this.now(),
+      extensions: this.daemons.map((d) => ({
+        name: d.name, state: d.state, since: d.since, restarts: d.restarts,
+        ...(d.lastCrash ? { lastCrash: d.lastCrash } : {}),
+        ...(d.restartAt !== undefined ? { restartAt: d.restartAt } : {}),
+      })),
+      resources,
+      events: this.events.peek(),
+    };
+  }
+}

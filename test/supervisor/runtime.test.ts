@@ -1,0 +1,139 @@
+// The supervisor at work on the reference microkernel, with the real
+// examples: faulty crashes as its configuration says, every time, so each
+// of its instances ends the same way — a crash loop the policy must judge.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Sim } from '../../host/backend/sim/sim.js';
+import { load, type LoadedModule } from '../../host/loader/load.js';
+import { ROOT } from '../../host/paths.js';
+import { Ledger } from '../../host/supervisor/ledger.js';
+import { manifestFrom } from '../../host/supervisor/manifest.js';
+import { Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
+
+const modules = new Map<string, Promise<LoadedModule>>();
+const example = (name: string) => {
+  if (!modules.has(name)) modules.set(name, load(join(ROOT, 'extensions', name)));
+  return modules.get(name)!;
+};
+
+/** a clock the test moves: each backoff is waited out at once, and counted */
+function clock() {
+  let t = 1_000_000;
+  const slept: number[] = [];
+  return { now: () => t, sleep: async (ms: number) => { slept.push(ms); t += ms; }, slept, advance: (ms: number) => (t += ms) };
+}
+
+async function daemon(name: string, ext: string, config: string, manifest: Record<string, unknown> = {}): Promise<DaemonSpec> {
+  return { manifest: manifestFrom({ name, module: ext, ...manifest }, `${name}.json`), loaded: await example(ext), config };
+}
+
+const restart = (policy: string, max = 3) => ({ restart: { policy, intensity: { max_restarts: max, window_seconds: 3600 }, backoff: { initial_ms: 10, factor: 2, cap_ms: 25, reset_after_ms: 600_000 } } });
+
+/** how each end is made to happen by the faulty example, every instance */
+const ENDS = {
+  trap: 'unreachable@vmexit',
+  abort: 'abort@vmexit',
+  exit: 'bad-args', // makes its syscalls in its entry point, then bf_control_op_exit: a clean end
+} as const;
+
+describe('each policy × each end: restarts exactly as the policy says, and the intensity stops the loop', () => {
+  const expected: Record<string, Record<keyof typeof ENDS, [number, string]>> = {
+    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], exit: [0, 'Stopped'] },
+    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], exit: [0, 'Stopped'] },
+    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], exit: [3, 'Failed'] },
+    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], exit: [0, 'Stopped'] },
+  };
+  for (const [policy, row] of Object.entries(expected)) {
+    for (const [end, [restarts, state]] of Object.entries(row) as [keyof typeof ENDS, [number, string]][]) {
+      it(`${policy} after ${end}: ${restarts} restart${restarts === 1 ? '' : 's'}, then ${state}`, async () => {
+        const c = clock();
+        const s = new Supervisor(new Sim({ guest: 'cpuid' }), [await daemon('f', 'faulty', ENDS[end], restart(policy))], { now: c.now, sleep: c.sleep });
+        await s.run();
+        const st = s.status().extensions[0];
+        expect(st.restarts).toBe(restarts);
+        expect(st.state).toBe(state);
+        if (end !== 'exit') expect(st.lastCrash?.class).toBe(end);
+        // a restart waits its backoff: 10 ms, then 20, then the 25 ms cap
+        expect(c.slept).toEqual([10, 20, 25].slice(0, restarts));
+      });
+    }
+  }
+
+  it('the intensity counts restarts within its window only: spaced out, a crash loop goes on', async () => {
+    const c = clock();
+    // one restart allowed per window; a 1 s window and a 2 s backoff: no two restarts in one window
+    const spec = await daemon('f', 'faulty', ENDS.trap, {
+      restart: { policy: 'always', intensity: { max_restarts: 1, window_seconds: 1 }, backoff: { initial_ms: 2000, factor: 1, cap_ms: 2000 } },
+    });
+    let sleeps = 0;
+    const s = new Supervisor(new Sim(), [spec], { now: c.now, sleep: async (ms) => { await c.sleep(ms); if (++sleeps === 6) ac.abort('enough'); } });
+    const ac = new AbortController();
+    await s.run(ac.signal);
+    expect(s.status().extensions[0].restarts).toBeGreaterThanOrEqual(5);
+    expect(s.status().extensions[0].state).not.toBe('Failed');
+  });
+});
+
+describe('fresh: what the crashed instance owned is released', () => {
+  it('its VPS, still loaded on the processor, becomes a zombie with its VP and VM; the next instance makes its own', async () => {
+    const c = clock();
+    const s = new Supervisor(new Sim(), [await daemon('f', 'faulty', ENDS.trap, restart('once'))], { now: c.now, sleep: c.sleep });
+    await s.run();
+    const res = s.status().resources;
+    // two instances, each made a VM, VP and VPS; each crash left its VPS loaded (a zombie), which keeps its VP and VM
+    expect(res.filter((r) => r.state === 'Zombie').map((r) => r.resource).sort()).toEqual(['vm 0', 'vm 1', 'vp 0', 'vp 1', 'vps 0', 'vps 1']);
+    expect(res.every((r) => r.owner === 'f')).toBe(true);
+  });
+});
+
+describe('the ledger', () => {
+  it('opens an interval per resource at boot and at restart, and closes each when a crash releases it', async () => {
+    const c = clock();
+    const file = join(mkdtempSync(join(tmpdir(), 'bfx-ledger-')), 'ledger.jsonl');
+    const s = new Supervisor(new Sim(), [await daemon('f', 'faulty', ENDS.trap, restart('once'))], { now: c.now, sleep: c.sleep, ledger: new Ledger(file, c.now) });
+    await s.run();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const opens = lines.filter((l) => l.op === 'open');
+    expect(opens.map((l) => `${l.resource} ${l.reason}`)).toEqual(['vm 0 boot', 'vp 0 boot', 'vps 0 boot', 'vm 1 restart', 'vp 1 restart', 'vps 1 restart']);
+    const closes = lines.filter((l) => l.op === 'close');
+    expect(closes.map((l) => `${l.resource} ${l.reason}`).sort()).toEqual(['vm 0', 'vm 1', 'vp 0', 'vp 1', 'vps 0', 'vps 1'].map((r) => `${r} stop-crash`));
+    expect(lines.every((l) => l.owner === 'f')).toBe(true);
+  });
+});
+
+describe('several extensions', () => {
+  it('start in dependency order; one crash-looping to Failed leaves the other serving its guest', async () => {
+    const c = clock();
+    const out: string[] = [];
+    const s = new Supervisor(new Sim({ pps: 2 }), [
+      // it crashes in its entry point, every instance: it never takes a processor from good
+      await daemon('bad', 'faulty', 'unreachable', { ...restart('always', 2), dependencies: ['good'] }),
+      await daemon('good', 'cpuid', ''),
+    ], { now: c.now, sleep: c.sleep, onOutput: (l) => l.source === 'guest' && out.push(`${l.ppid} ${l.text}`) });
+    await s.run();
+    const [first, second] = s.status().extensions;
+    expect([first.name, second.name], 'good first: bad depends on it').toEqual(['good', 'bad']);
+    expect(second).toMatchObject({ state: 'Failed', restarts: 2 });
+    expect(first).toMatchObject({ state: 'Running', restarts: 0 });
+    expect(out).toContain('0 cpuid(0x40000000) signature=BfxHyperWasm max-leaf=0x40000000');
+  });
+
+  it('a dependency restarting restarts a dependent that asks for it, and notifies one that does not', async () => {
+    const c = clock();
+    const s = new Supervisor(new Sim(), [
+      await daemon('base', 'faulty', 'unreachable', restart('once')),
+      await daemon('r', 'cpuid', '', { dependencies: [{ name: 'base', on_restart: 'restart' }] }),
+      await daemon('n', 'cpuid', '', { dependencies: ['base'] }),
+    ], { now: c.now, sleep: c.sleep });
+    await s.run();
+    const by = Object.fromEntries(s.status().extensions.map((e) => [e.name, e]));
+    expect(by.base.restarts).toBe(1);
+    expect(by.r.restarts).toBe(1);
+    expect(by.n.restarts).toBe(0);
+    const events = s.status().events.items.map((e) => `${e.subject}: ${e.text}`);
+    expect(events).toContain('n: its dependency base restarted');
+    expect(events).toContain('r: restarted because its dependency base restarted');
+  });
+});
