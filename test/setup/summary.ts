@@ -15,8 +15,9 @@ export default class SummaryLine implements Reporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // a file that failed before its tests ran still counts as a failure
-      if (tests === 0 && m.state() === 'failed') failed++;
+      // a file that failed outside its tests (before any ran, or in a hook, its tests then skipped) is a failure
+      const own = m.errors().length + [...m.children.allSuites()].reduce((n, s) => n + s.errors().length, 0);
+      if (m.state() === 'failed' && (tests === 0 || own > 0)) failed += Math.max(1, own);
     }
     failed += errors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
