@@ -31,6 +31,10 @@ export interface SupervisorOptions {
   onOutput?: (line: OutputLine) => void;
   /** how many status events are kept; a full queue drops the oldest */
   events?: number;
+  /** each event as it happens (the queue keeps the last ones for status) */
+  onEvent?: (e: StatusEvent) => void;
+  /** the status, after each change of an extension's state */
+  onStatus?: (s: StatusSnapshot) => void;
   maxExits?: number;
   timeoutMs?: number;
 }
@@ -61,6 +65,8 @@ export class Supervisor {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly ledger: Ledger | undefined;
   readonly events: BoundedQueue<StatusEvent>;
+  private readonly onEvent: (e: StatusEvent) => void;
+  private readonly onStatus: (s: StatusSnapshot) => void;
   /** why resources are being released, for the ledger; undefined: the extension destroys them itself */
   private releasing: CloseReason | undefined;
   /** the daemon whose instance is being started, for the ledger's open reason */
@@ -71,6 +77,8 @@ export class Supervisor {
     this.sleep = opts.sleep ?? ((ms) => new Promise((ok) => setTimeout(ok, ms)));
     this.ledger = opts.ledger;
     this.events = new BoundedQueue(opts.events ?? 1000);
+    this.onEvent = opts.onEvent ?? (() => {});
+    this.onStatus = opts.onStatus ?? (() => {});
     this.host = new Host(mk, {
       onOutput: opts.onOutput, maxExits: opts.maxExits, timeoutMs: opts.timeoutMs,
       onEnd: (ext, end) => this.ended(ext, end),
@@ -89,12 +97,15 @@ export class Supervisor {
   }
 
   private event(subject: string, text: string): void {
-    this.events.push({ at: this.now(), subject, text });
+    const e = { at: this.now(), subject, text };
+    this.events.push(e);
+    this.onEvent(e);
   }
 
   private enter(d: Daemon, state: DaemonState): void {
     d.state = state;
     d.since = this.now();
+    this.onStatus(this.status());
   }
 
   /** the whole life: start in order, then serve exits and restart by policy until nothing runs or is due */
@@ -120,6 +131,7 @@ export class Supervisor {
       for (const d of waiting) if (this.due(d)) this.restart(d, 'policy');
     }
     for (const d of this.daemons) d.ext.flush();
+    this.onStatus(this.status());
   }
 
   private due(d: Daemon): boolean {
