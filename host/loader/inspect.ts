@@ -36,6 +36,13 @@ export interface Export {
   type?: FuncType;
 }
 
+/** a global the module defines itself; index counts imported globals first */
+export interface Global {
+  index: number;
+  type: ValType;
+  mutable: boolean;
+}
+
 export interface ModuleInfo {
   imports: Import[];
   exports: Export[];
@@ -49,6 +56,10 @@ export interface ModuleInfo {
   tableTypes: Map<number, FuncType>;
   /** an element segment this reader cannot place (an expression offset, or expressions for elements) */
   tableTypesUnknown: boolean;
+  /** the globals it defines (not imported ones) */
+  globals: Global[];
+  /** why the global section could not be read, when it could not: then globals holds those before it */
+  globalsUnreadable?: string;
 }
 
 export class FormatError extends Error {}
@@ -58,7 +69,8 @@ const VALTYPES: Record<number, ValType> = {
 };
 const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
 
-class Reader {
+/** reads a module's bytes: LEB128 numbers, names, types; FormatError at the end it is given */
+export class Reader {
   pos = 0;
   constructor(private readonly b: Uint8Array, private readonly end = b.length) {}
 
@@ -117,6 +129,31 @@ class Reader {
   skip(n: number): void {
     this.pos += n;
   }
+
+  /** passes a LEB128 of any width, signed or not */
+  skipLeb(): void {
+    while (this.byte() & 0x80) { /* continuation */ }
+  }
+
+  /** passes a constant expression (a global's initial value), through its end */
+  skipConstExpr(): void {
+    for (;;) {
+      const op = this.byte();
+      switch (op) {
+        case 0x0b: return; // end
+        case 0x41: case 0x42: case 0x23: case 0xd0: case 0xd2: this.skipLeb(); break; // i32/i64.const, global.get, ref.null, ref.func
+        case 0x43: this.skip(4); break; // f32.const
+        case 0x44: this.skip(8); break; // f64.const
+        case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended-const add, sub, mul
+        case 0xfd: // v128.const is the only constant of the SIMD prefix
+          if (this.u32() !== 12) throw new FormatError(`unsupported instruction in a constant expression at byte ${this.pos - 1}`);
+          this.skip(16);
+          break;
+        default:
+          throw new FormatError(`unsupported instruction 0x${op.toString(16)} in a constant expression at byte ${this.pos - 1}`);
+      }
+    }
+  }
 }
 
 export function inspect(bytes: Uint8Array): ModuleInfo {
@@ -141,6 +178,8 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
   let dataOffsetUnknown = false;
   const elements: { offset: number; funcs: number[] }[] = [];
   let tableTypesUnknown = false;
+  const globals: Global[] = [];
+  let globalsUnreadable: string | undefined;
 
   while (r.pos < bytes.length) {
     const id = r.byte();
@@ -188,6 +227,22 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
       case 5: // memories
         for (let n = s.u32(); n > 0; n--) memories.push(s.limits());
         break;
+      case 6: { // globals, for the state a checkpoint keeps
+        // what this reader cannot read is said, not thrown: the engine still judges validity, as before
+        const first = imports.filter((i) => i.desc.kind === 'global').length;
+        try {
+          for (let n = s.u32(); n > 0; n--) {
+            const type = s.valtype();
+            const mutable = s.byte() === 1;
+            s.skipConstExpr();
+            globals.push({ index: first + globals.length, type, mutable });
+          }
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw e;
+          globalsUnreadable = e.message;
+        }
+        break;
+      }
       case 7: // exports
         for (let n = s.u32(); n > 0; n--) {
           const name = s.name();
@@ -239,7 +294,10 @@ export function inspect(bytes: Uint8Array): ModuleInfo {
   }));
   const tableTypes = new Map<number, FuncType>();
   for (const e of elements) e.funcs.forEach((f, i) => tableTypes.set(e.offset + i, types[funcTypes[f]]));
-  return { imports, exports, memories, dataOffsets, dataOffsetUnknown, tableTypes, tableTypesUnknown };
+  return {
+    imports, exports, memories, dataOffsets, dataOffsetUnknown, tableTypes, tableTypesUnknown, globals,
+    ...(globalsUnreadable !== undefined ? { globalsUnreadable } : {}),
+  };
 }
 
 export function signature(t: FuncType): string {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { checkModule } from './check.js';
 import { compile, CompileError, stale, target, type Target } from './compile.js';
+import { exportGlobals, GlobalsError, type ExportedGlobals, type StateGlobal } from './globals.js';
 import { FormatError, inspect, type ModuleInfo } from './inspect.js';
 
 export const DEFAULT_MAX_PAGES = 1024; // 64 MiB
@@ -19,8 +20,12 @@ export interface LoadedModule {
   name: string;
   /** the .wasm file */
   path: string;
+  /** compiled from the module with its mutable globals exported (globals.ts) */
   module: WebAssembly.Module;
+  /** what the module says of itself, read from its own bytes (without those exports) */
   info: ModuleInfo;
+  /** the mutable globals it defines, which a checkpoint of an instance reads and writes with its memory */
+  stateGlobals: StateGlobal[];
   /** WebAssembly pages the host gives it: its declared maximum, all at once */
   pages: number;
   /** bytes [start, end) the module leaves unused, where bf_mem_op_alloc_page puts pages */
@@ -45,20 +50,44 @@ export function loadBytes(bytes: Uint8Array, name: string, path: string, opts: L
     if (e instanceof FormatError) throw new LoadError(name, [`not a WebAssembly module: ${e.message}`]);
     throw e;
   }
+  // the module is compiled with its globals exported; the checks read the module as it was written
+  let exported: ExportedGlobals | undefined;
+  let globalsProblem: string | undefined;
+  try {
+    exported = exportGlobals(bytes, info);
+  } catch (e) {
+    if (!(e instanceof GlobalsError || e instanceof FormatError)) throw e;
+    globalsProblem = e.message;
+  }
   let module: WebAssembly.Module;
   try {
-    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    module = new WebAssembly.Module((exported?.bytes ?? bytes) as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    throw new LoadError(name, [`invalid WebAssembly: ${(e as Error).message}`]);
+    throw new LoadError(name, [`invalid WebAssembly: ${invalidWhy(bytes, exported?.bytes, e as Error)}`]);
   }
   const problems = checkModule(info, { maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES, extraNamespaces: opts.extraNamespaces });
+  if (globalsProblem) problems.push(globalsProblem);
   if (problems.length) throw new LoadError(name, problems);
   const mem = info.imports.find((i) => i.module === 'env' && i.name === 'memory')!;
   const pages = mem.desc.kind === 'memory' ? mem.desc.limits.maximum! : 0;
   // the pool lies below the first data segment; with no data (or data placed
   // by an expression) where the module's own memory starts is unknown: no pool
   const dataStart = info.dataOffsetUnknown || !info.dataOffsets.length ? 0 : Math.min(pages * 65536, ...info.dataOffsets);
-  return { name, path, module, info, pages, pool: [4096, dataStart] };
+  return { name, path, module, info, stateGlobals: exported?.globals ?? [], pages, pool: [4096, dataStart] };
+}
+
+/**
+ * The engine's words for an invalid module name byte offsets; say them of
+ * the bytes the author made, not of the copy whose offsets the added exports moved.
+ */
+function invalidWhy(original: Uint8Array, rewritten: Uint8Array | undefined, e: Error): string {
+  if (!rewritten || rewritten === original) return e.message;
+  try {
+    new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+  } catch (o) {
+    return (o as Error).message;
+  }
+  return `${e.message} (only once bfx exported its mutable globals: a fault of bfx's rewrite, not of the module)`;
 }
 
 /** a .wasm, an AssemblyScript entry .ts, or a folder with main.ts */

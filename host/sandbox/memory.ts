@@ -11,7 +11,9 @@ export class ExtensionMemory {
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
   readonly u64: BigUint64Array;
-  private readonly freePages: number[];
+  private freePages: number[];
+  /** [first, end): where the pool's pages lie, page-aligned */
+  private readonly poolPages: [number, number];
 
   /**
    * pages: WebAssembly pages (64 KiB), initial and maximum alike.
@@ -28,6 +30,7 @@ export class ExtensionMemory {
     this.u64 = new BigUint64Array(buf);
     const first = Math.max(PAGE, Math.ceil(pool[0] / PAGE) * PAGE);
     const end = Math.min(this.size, Math.floor(pool[1] / PAGE) * PAGE);
+    this.poolPages = [first, end];
     this.freePages = [];
     for (let p = end - PAGE; p >= first; p -= PAGE) this.freePages.push(p);
   }
@@ -83,5 +86,27 @@ export class ExtensionMemory {
 
   get pagesFree(): number {
     return this.freePages.length;
+  }
+
+  /**
+   * The pool pages not handed out, in the order takePage hands them out
+   * from the end: state outside the memory that a checkpoint keeps with it.
+   * Setting it checks that each page lies in this memory's pool, at most once.
+   */
+  get freePageList(): number[] {
+    return [...this.freePages];
+  }
+
+  set freePageList(pages: readonly number[]) {
+    const [first, end] = this.poolPages;
+    const seen = new Set<number>();
+    for (const p of pages) {
+      if (!Number.isInteger(p) || p % PAGE !== 0 || p < first || p + PAGE > end) {
+        throw new RangeError(`free page list: ${p} is not a page of this memory's pool [0x${first.toString(16)}, 0x${end.toString(16)})`);
+      }
+      if (seen.has(p)) throw new RangeError(`free page list: page 0x${p.toString(16)} is in it twice`);
+      seen.add(p);
+    }
+    this.freePages = [...pages];
   }
 }
