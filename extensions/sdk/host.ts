@@ -41,6 +41,32 @@ export function bfx_config(): string {
   return String.UTF8.decode(buf);
 }
 
+@external("bfx", "checkpoint")
+declare function bfx_checkpoint_impl(): u32;
+
+@external("bfx", "resumed")
+declare function bfx_resumed_impl(): u32;
+
+/**
+ * Asks the supervisor to checkpoint this extension — its memory and
+ * globals — when the call it is in returns: an extension whose manifest
+ * says `"state": "checkpoint"` restarts from its last checkpoint. false when
+ * no supervisor runs it (bfx run).
+ */
+export function bfx_checkpoint(): bool {
+  return bfx_checkpoint_impl() == 1;
+}
+
+/**
+ * How many times this extension was resumed after a crash (`"state":
+ * "resume"`): 0 in its first instance. A resumed instance has the memory,
+ * globals, handle and resources the crash left; its entry point is not
+ * called again, and the callback that crashed is called again.
+ */
+export function bfx_resumed(): u32 {
+  return bfx_resumed_impl();
+}
+
 /** what a VM exit was, whatever the architecture numbers it */
 export enum bfx_exit {
   cpuid,

@@ -25,6 +25,14 @@ export interface Caller {
   /** the WebAssembly type of each table slot, as the module's element segments say; undefined when they cannot tell */
   readonly tableTypes: ReadonlyMap<number, FuncType> | undefined;
   readonly callbacks: { [K in CallbackKind]?: (...args: never[]) => unknown };
+  /** the table slot each callback was registered from: a new instance of the extension finds them there */
+  readonly callbackSlots: { [K in CallbackKind]?: number };
+  /** a supervisor runs it: bfx_checkpoint means something */
+  supervised: boolean;
+  /** bfx_checkpoint asked for a checkpoint when the call it is in returns */
+  checkpointWanted: boolean;
+  /** how many times the extension was resumed after a crash (state resume) */
+  resumes: number;
   /** bf_callback_op_wait was called in the entry point */
   waiting: boolean;
   /** syscalls made, by BF_SYSCALL_ID */

@@ -11,6 +11,8 @@ export const BFX_SERVICES: Record<string, FuncType & { doc: string }> = {
   ppid: { params: [], results: ['i32'], doc: "the physical processor the code runs on (Bareflank's bf_tls_ppid)" },
   cpuid: { params: ['i32', 'i32', 'i32'], results: ['i32'], doc: '(leaf, subleaf, out): CPUID on the current processor, natively; writes eax, ebx, ecx, edx as four u32 at out; returns 0, or 1 when out is not a 4-aligned pointer to 16 bytes' },
   config: { params: ['i32', 'i32'], results: ['i32'], doc: '(buf, len): copies up to len bytes of the configuration text to buf; returns its whole length' },
+  checkpoint: { params: [], results: ['i32'], doc: 'asks the supervisor to checkpoint the extension (its memory and globals) when the call it is in returns; returns 1 when it will, 0 when no supervisor runs it' },
+  resumed: { params: [], results: ['i32'], doc: 'how many times the extension was resumed after a crash (state resume): 0 in its first instance' },
 };
 
 export function bfxImports(env: Env, ext: Caller) {
@@ -23,6 +25,12 @@ export function bfxImports(env: Env, ext: Caller) {
       ext.memory.u32.set(env.mk.cpuid(leaf >>> 0, subleaf >>> 0), (out >>> 0) >>> 2);
       return 0;
     },
+    checkpoint(): number {
+      if (!ext.supervised) return 0;
+      ext.checkpointWanted = true;
+      return 1;
+    },
+    resumed: (): number => ext.resumes,
     config(buf: number, len: number): number {
       const p = buf >>> 0;
       const n = Math.min(len >>> 0, text.length);

@@ -53,6 +53,8 @@ export interface HostOptions {
   onOutput?: (line: OutputLine) => void;
   /** told when an extension's instance ends (after its fail callback had its chance) */
   onEnd?: (ext: Extension, end: InstanceEnd) => void;
+  /** told when a call into an extension returned as it should: between two calls its state is whole */
+  onReturn?: (ext: Extension) => void;
 }
 
 export const HOST_DEFAULTS = { maxExits: 10_000_000, timeoutMs: 600_000 };
@@ -66,17 +68,22 @@ export class Host {
   readonly pps: PpStatus[];
   /** why the run stopped early, if it did */
   limit: string | undefined;
-  private readonly opts: Required<Omit<HostOptions, 'onOutput' | 'onEnd'>>;
+  private readonly opts: Required<Omit<HostOptions, 'onOutput' | 'onEnd' | 'onReturn'>>;
   private readonly output: (line: OutputLine) => void;
   private readonly onEnd: (ext: Extension, end: InstanceEnd) => void;
+  private readonly onReturn: (ext: Extension) => void;
+  /** the exit each processor was last handed, until it resumes */
+  private readonly pending: (Extract<GuestEvent, { kind: 'exit' }> | undefined)[];
 
   constructor(readonly mk: Microkernel, opts: HostOptions = {}) {
-    this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && k !== 'onOutput' && k !== 'onEnd')) } as Required<Omit<HostOptions, 'onOutput' | 'onEnd'>>;
+    this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && !k.startsWith('on'))) } as Required<Omit<HostOptions, 'onOutput' | 'onEnd' | 'onReturn'>>;
     this.output = opts.onOutput ?? (() => {});
     this.onEnd = opts.onEnd ?? (() => {});
+    this.onReturn = opts.onReturn ?? (() => {});
     const limits = mk.hello.limits;
     this.env = { mk, records: new Records(limits), audit: new Audit(), current: new Current(), limits };
     this.pps = Array.from({ length: limits.pps }, (_, ppid) => ({ ppid, state: 'idle', exits: 0 }));
+    this.pending = this.pps.map(() => undefined);
     mk.onOutput((l) => this.output(l));
   }
 
@@ -140,6 +147,7 @@ export class Host {
       if (kind !== 'fail') this.onEnd(ext, { kind: 'fault', fault: outcome.fault, where: kind, ppid });
       return { next: recovered, ended: 'fault' };
     }
+    this.onReturn(ext);
     return { next: resume, ended: 'returned' };
   }
 
@@ -171,21 +179,44 @@ export class Host {
       case 'shutdown': pp.state = 'shutdown'; pp.why = ev.why; break;
       case 'exit': {
         pp.exits++;
-        const owner = this.env.records.vps.owner[ev.vpsid];
-        const ext = this.extensions[owner];
-        if (!ext || ext.state !== 'waiting' || !ext.callbacks.vmexit) {
-          this.stop(pp, `vps ${ev.vpsid} exited (${exitReasonName(this.mk.hello.arch, ev.reason)}) and no running extension handles its exits`);
-          return;
-        }
-        ext.exits.set(ev.reason, (ext.exits.get(ev.reason) ?? 0) + 1);
-        const { next, ended } = this.deliver(ext, 'vmexit', pp.ppid, [ev.vpsid, ev.reason]);
-        if (next === 'none') {
-          this.stop(pp, ended === 'exited' ? `${ext.name} exited in its vmexit callback`
-            : ended === 'fault' ? `${ext.name}'s vmexit callback failed`
-            : `${ext.name}'s vmexit callback returned without resuming a guest`);
-        }
+        this.handOver(pp, ev);
         break;
       }
+    }
+  }
+
+  /** an exit to the extension that owns its VPS; what its callback asks decides what the processor does */
+  private handOver(pp: PpStatus, ev: Extract<GuestEvent, { kind: 'exit' }>): void {
+    this.pending[pp.ppid] = ev;
+    const owner = this.env.records.vps.owner[ev.vpsid];
+    const ext = this.extensions[owner];
+    if (!ext || ext.state !== 'waiting' || !ext.callbacks.vmexit) {
+      this.stop(pp, `vps ${ev.vpsid} exited (${exitReasonName(this.mk.hello.arch, ev.reason)}) and no running extension handles its exits`);
+      return;
+    }
+    ext.exits.set(ev.reason, (ext.exits.get(ev.reason) ?? 0) + 1);
+    const { next, ended } = this.deliver(ext, 'vmexit', pp.ppid, [ev.vpsid, ev.reason]);
+    if (next === 'none') {
+      this.stop(pp, ended === 'exited' ? `${ext.name} exited in its vmexit callback`
+        : ended === 'fault' ? `${ext.name}'s vmexit callback failed`
+        : `${ext.name}'s vmexit callback returned without resuming a guest`);
+      return;
+    }
+    this.pending[pp.ppid] = undefined;
+    pp.state = 'running';
+    pp.why = undefined;
+  }
+
+  /**
+   * The exits processors stopped on, handed again — to the instance that
+   * owns their VPS now (a restarted extension): the call that crashed is
+   * made again. Only processors stopped on an exit owned by `ext`.
+   */
+  redeliver(ext: Extension): void {
+    for (const pp of this.pps) {
+      const ev = this.pending[pp.ppid];
+      if (pp.state !== 'stopped' || !ev || this.env.records.vps.owner[ev.vpsid] !== ext.id) continue;
+      this.handOver(pp, ev);
     }
   }
 

@@ -9,6 +9,7 @@ import { bfxImports } from '../boundary/services.js';
 import { ENTRY } from '../loader/check.js';
 import type { LoadedModule } from '../loader/load.js';
 import { ExtensionMemory } from './memory.js';
+import { capture, restore, SnapshotError, type InstanceState } from './snapshot.js';
 import { classify, ExtensionAbort, type Fault } from './trap.js';
 
 export interface ExtensionOptions {
@@ -41,6 +42,16 @@ export interface RecordedFault {
 
 export type ExtensionOutput = (name: string, text: string) => void;
 
+/** an instance's state and what the host keeps of it: what a new instance takes over (checkpoint, resume) */
+export interface Carried {
+  state: InstanceState;
+  handle: bigint | undefined;
+  slots: Caller['callbackSlots'];
+  /** pages from bf_mem_op_alloc_page, by address in extension memory */
+  pages: Map<number, MappedPage>;
+  resumes: number;
+}
+
 export class Extension implements Caller {
   readonly name: string;
   readonly memory: ExtensionMemory;
@@ -48,6 +59,10 @@ export class Extension implements Caller {
   readonly table: WebAssembly.Table | undefined;
   readonly tableTypes: Caller['tableTypes'];
   readonly callbacks: Caller['callbacks'] = {};
+  readonly callbackSlots: Caller['callbackSlots'] = {};
+  supervised = false;
+  checkpointWanted = false;
+  resumes = 0;
   waiting = false;
   readonly calls = new Float64Array(BF_SYSCALLS.length);
   readonly pages = new Map<number, MappedPage>();
@@ -133,6 +148,42 @@ export class Extension implements Caller {
     if (outcome.kind === 'exited') this.state = 'exited';
     if (outcome.kind === 'fault') this.faults.push({ where: kind, ppid, fault: outcome.fault });
     return outcome;
+  }
+
+  /** what a new instance needs of this one to take its place: its state, and what the host keeps of it */
+  carry(): Carried {
+    if (!this.instance) throw new SnapshotError(`${this.name} has no instance to take a state from`);
+    return {
+      state: capture(this.instance, this.memory, this.loaded.stateGlobals),
+      handle: this.handle,
+      slots: { ...this.callbackSlots },
+      pages: new Map(this.pages),
+      resumes: this.resumes,
+    };
+  }
+
+  /**
+   * Takes the place of an instance that is gone: its memory and globals,
+   * its handle, its callbacks (found again by their table slots), its pages.
+   * The entry point is not called again: the instance waits for callbacks.
+   */
+  adopt(c: Carried, mapPage: (phys: bigint, bytes: Uint8Array) => void): void {
+    if (!this.instance || this.state !== 'loaded') throw new SnapshotError(`${this.name} cannot take a state: it is ${this.state}`);
+    restore(this.instance, this.memory, this.loaded.stateGlobals, c.state);
+    this.handle = c.handle;
+    for (const [kind, slot] of Object.entries(c.slots) as [CallbackKind, number][]) {
+      const fn = this.table?.get(slot) as ((...args: never[]) => unknown) | null;
+      if (typeof fn !== 'function') throw new SnapshotError(`${this.name}: its ${kind} callback's slot ${slot} holds no function in the new instance`);
+      this.callbacks[kind] = fn;
+      this.callbackSlots[kind] = slot;
+    }
+    for (const [at, page] of c.pages) {
+      this.pages.set(at, page);
+      mapPage(page.phys, this.memory.pageView(at));
+    }
+    this.resumes = c.resumes;
+    this.waiting = true;
+    this.state = 'waiting';
   }
 
   /** syscalls made, by name, leaving out those never made */

@@ -8,7 +8,8 @@ import { destroy } from '../boundary/lifecycle.js';
 import { LIVE, type ResourceChange } from '../boundary/records.js';
 import type { LoadedModule } from '../loader/load.js';
 import { Host, type InstanceEnd, type OutputLine } from '../run/host.js';
-import type { Extension, ExtensionOptions } from '../sandbox/extension.js';
+import type { CallbackKind } from '../abi/bf.js';
+import type { Carried, Extension, ExtensionOptions } from '../sandbox/extension.js';
 import type { CloseReason, Ledger } from './ledger.js';
 import type { Manifest } from './manifest.js';
 import { restartEffects, startOrder } from './order.js';
@@ -55,6 +56,16 @@ interface Daemon {
   restartAt?: number;
   /** the instance was stopped on purpose (a dependency restarted): no policy judges it */
   stopping?: boolean;
+  /** when the end was seen (performance.now()), for the restart's latency */
+  endedAt?: number;
+  /** each restart's time from the end seen to the new instance back in its callbacks, less its backoff, in ms */
+  latencies: number[];
+  /** where the instance ended: a crash in the entry point leaves nothing to keep */
+  endedIn?: 'main' | CallbackKind;
+  /** state checkpoint: the last checkpoint, and the resources the instance owned then */
+  checkpoint?: { carried: Carried; owned: Set<string> };
+  /** what the next instance takes over (checkpoint, resume); undefined: it starts fresh */
+  carried?: Carried;
 }
 
 export class Supervisor {
@@ -82,12 +93,13 @@ export class Supervisor {
     this.host = new Host(mk, {
       onOutput: opts.onOutput, maxExits: opts.maxExits, timeoutMs: opts.timeoutMs,
       onEnd: (ext, end) => this.ended(ext, end),
+      onReturn: (ext) => ext.checkpointWanted && this.checkpoint(ext),
     });
     this.host.env.records.onChange((c) => this.changed(c));
     const nodes = specs.map((s) => ({ ...s, name: s.manifest.name, dependencies: s.manifest.dependencies, file: s.manifest.file }));
     const t = this.now();
     this.daemons = startOrder(nodes).map((s) => ({
-      spec: s, name: s.name, ext: undefined as unknown as Extension, state: 'Starting' as DaemonState, since: t, history: newHistory(t), restarts: 0,
+      spec: s, name: s.name, ext: undefined as unknown as Extension, state: 'Starting' as DaemonState, since: t, history: newHistory(t), restarts: 0, latencies: [],
     }));
   }
 
@@ -112,6 +124,7 @@ export class Supervisor {
   async run(stop?: AbortSignal): Promise<void> {
     for (const d of this.daemons) {
       d.ext = this.host.add(d.spec.loaded, this.options(d));
+      d.ext.supervised = true;
       this.byId.set(d.ext.id, d);
     }
     for (const d of this.daemons) this.startInstance(d, false);
@@ -148,6 +161,7 @@ export class Supervisor {
           this.enter(d, 'Running');
           this.event(d.name, restart ? `restarted (${d.restarts} so far)` : 'started');
           this.host.bootstrap(d.ext);
+          if (d.spec.manifest.state === 'checkpoint' && (d.ext.state as Extension['state']) === 'waiting' && !d.ended) this.checkpoint(d.ext);
         }
       }
     } finally {
@@ -159,6 +173,8 @@ export class Supervisor {
     const d = this.byId.get(ext.id);
     if (!d || d.ext !== ext || d.ended || d.stopping) return;
     d.ended = end.kind === 'exit' ? { kind: 'exit' } : fromFault(end.fault);
+    d.endedIn = end.kind === 'exit' ? undefined : end.where;
+    d.endedAt = performance.now();
   }
 
   /** the policy's word on each instance that ended */
@@ -172,7 +188,8 @@ export class Supervisor {
       const { decision, history } = decide(d.spec.manifest.restart, end, d.history, t);
       d.history = history;
       this.event(d.name, `${describeEnd(end)}: ${decision.reason}`);
-      this.release(d, isCrash(end) ? 'stop-crash' : 'stop-user');
+      d.carried = decision.action === 'restart' ? this.keep(d) : undefined;
+      this.release(d, isCrash(end) ? 'stop-crash' : 'stop-user', d.carried === undefined ? undefined : (d.checkpoint?.owned ?? 'all'));
       if (decision.action === 'restart') {
         this.enter(d, 'Backoff');
         d.restartAt = t + decision.delayMs;
@@ -187,7 +204,8 @@ export class Supervisor {
    * destroys it (the ABI's rules: a resource still in use becomes a
    * zombie), VPSs first, then VPs, then VMs.
    */
-  private release(d: Daemon, reason: CloseReason): void {
+  private release(d: Daemon, reason: CloseReason, keep?: Set<string> | 'all'): void {
+    if (keep === 'all') return;
     const old = d.ext;
     const records = this.host.env.records;
     this.releasing = reason;
@@ -195,7 +213,7 @@ export class Supervisor {
       for (const kind of ['vps', 'vp', 'vm'] as const) {
         const table = records.table(kind);
         for (let id = 0; id < table.size; id++) {
-          if (table.state[id] !== LIVE || table.owner[id] !== old.id) continue;
+          if (table.state[id] !== LIVE || table.owner[id] !== old.id || keep?.has(`${kind} ${id}`)) continue;
           try {
             destroy(this.host.env, old, kind, old.handle ?? 0n, id);
           } catch (e) {
@@ -203,7 +221,15 @@ export class Supervisor {
           }
         }
       }
-      if (old.handle !== undefined) {
+      // the next instance takes the handle over, and the pages the state it takes knows of
+      const pages = keep ? [...old.pages].filter(([at]) => !d.checkpoint?.carried.pages.has(at)).map(([, p]) => p) : [...old.pages.values()];
+      for (const page of pages) {
+        try {
+          this.host.mk.bf_mem_op_free_page(old.handle ?? 0n, page.kvirt);
+          this.host.mk.mapPage(page.phys, undefined);
+        } catch { /* a page the microkernel cannot free is its loss, not the host's */ }
+      }
+      if (old.handle !== undefined && !keep) {
         try {
           this.host.mk.bf_handle_op_close_handle(old.handle);
         } catch { /* the handle dies with the microkernel's own state */ }
@@ -216,12 +242,26 @@ export class Supervisor {
 
   /** a new instance in the daemon's place; a dependency's restart reaches its dependents */
   private restart(d: Daemon, why: 'policy' | 'dependency'): void {
+    const waited = d.restartAt === undefined ? 0 : Math.max(0, d.restartAt - (d.since ?? 0));
     d.restarts++;
     d.restartAt = undefined;
     d.history = started(d.history, this.now());
     d.ext = this.host.replace(d.ext.id, d.spec.loaded, this.options(d));
+    d.ext.supervised = true;
     this.byId.set(d.ext.id, d);
-    this.startInstance(d, true);
+    const carried = d.carried;
+    d.carried = undefined;
+    if (carried && d.ext.state === 'loaded') {
+      // it takes the state over, and the call that crashed is made again
+      if (d.spec.manifest.state === 'resume') carried.resumes++;
+      d.ext.adopt(carried, (phys, bytes) => this.host.mk.mapPage(phys, bytes));
+      this.enter(d, 'Running');
+      this.event(d.name, `${d.spec.manifest.state === 'resume' ? 'resumed' : 'restarted from its checkpoint'} (${d.restarts} restart${d.restarts === 1 ? '' : 's'} so far)`);
+      this.host.redeliver(d.ext);
+    } else {
+      this.startInstance(d, true);
+    }
+    if (why === 'policy' && d.endedAt !== undefined && d.state === 'Running') d.latencies.push(performance.now() - d.endedAt - waited);
     if (why !== 'policy') return;
     const { restart, notify } = restartEffects(this.daemons.map((x) => ({ name: x.name, dependencies: x.spec.manifest.dependencies })), d.name);
     for (const name of notify) this.event(name, `its dependency ${d.name} restarted`);
@@ -236,6 +276,38 @@ export class Supervisor {
     }
   }
 
+  /**
+   * What the next instance takes over, as the state policy says: `resume`
+   * the crashed instance's state as it is (a trap leaves the instance
+   * there to read), `checkpoint` the last checkpoint. Nothing after a crash
+   * in the entry point, or without a checkpoint: then it starts fresh.
+   */
+  private keep(d: Daemon): Carried | undefined {
+    if (d.endedIn === 'main' || d.endedIn === undefined) return undefined;
+    try {
+      if (d.spec.manifest.state === 'resume') return d.ext.carry();
+      if (d.spec.manifest.state === 'checkpoint' && d.checkpoint) return structuredClone(d.checkpoint.carried);
+    } catch (e) {
+      this.event(d.name, `its state could not be kept (${(e as Error).message}): it restarts fresh`);
+    }
+    return undefined;
+  }
+
+  /** a checkpoint of the extension's instance as it is now, between two calls, with the resources it owns */
+  private checkpoint(ext: Extension): void {
+    ext.checkpointWanted = false;
+    const d = this.byId.get(ext.id);
+    if (!d || d.ext !== ext || d.spec.manifest.state !== 'checkpoint') return;
+    const records = this.host.env.records;
+    const owned = new Set<string>();
+    for (const kind of ['vm', 'vp', 'vps'] as const) {
+      const t = records.table(kind);
+      for (const id of t.allocated()) if (t.owner[id] === ext.id && t.state[id] === LIVE) owned.add(`${kind} ${id}`);
+    }
+    d.checkpoint = { carried: ext.carry(), owned };
+    this.event(d.name, 'checkpoint taken');
+  }
+
   /** a resource's change, committed: the ledger's intervals follow it */
   private changed(c: ResourceChange): void {
     if (!this.ledger) return;
@@ -243,6 +315,11 @@ export class Supervisor {
     const owner = this.byId.get(c.owner)?.name ?? `extension ${c.owner}`;
     if (c.to === 'live') this.ledger.open(resource, owner, this.starting && this.starting.restarts > 0 ? 'restart' : 'boot');
     else this.ledger.close(resource, this.releasing ?? 'destroy');
+  }
+
+  /** how long each of the daemon's restarts took, its backoff left out (ms) */
+  restartLatencies(name: string): readonly number[] {
+    return this.daemons.find((d) => d.name === name)?.latencies ?? [];
   }
 
   status(): StatusSnapshot {

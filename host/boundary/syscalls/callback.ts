@@ -22,6 +22,7 @@ export function callbackImports(env: Env, ext: Caller) {
     if (ext.tableTypes && (!type || type.results.length !== 0 || type.params.join() !== want.join())) return BF_STATUS_INVALID_PARAMS1;
     if (ext.callbacks[kind]) return BF_STATUS_FAILURE_UNKNOWN; // registered once
     ext.callbacks[kind] = fn;
+    ext.callbackSlots[kind] = index;
     return BF_STATUS_SUCCESS;
   };
   return {
