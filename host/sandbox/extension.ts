@@ -19,6 +19,8 @@ export interface ExtensionOptions {
   syscalls?: SyscallName[];
   /** the MSRs it may read and write; the others answer INVALID_PERM_DENIED. All when undefined. */
   msrs?: number[];
+  /** the memory, when it is not to be a new one: a restarted instance's (the supervisor resets or restores it) */
+  memory?: ExtensionMemory;
   /** more import namespaces, for benchmarks that measure against a baseline */
   extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
 }
@@ -80,7 +82,7 @@ export class Extension implements Caller {
     this.config = opts.config ?? '';
     this.msrs = opts.msrs ? new Set(opts.msrs) : undefined;
     this.tableTypes = loaded.info.tableTypesUnknown ? undefined : loaded.info.tableTypes;
-    this.memory = new ExtensionMemory(loaded.pages, loaded.pool);
+    this.memory = opts.memory ?? new ExtensionMemory(loaded.pages, loaded.pool);
     const imports: WebAssembly.Imports = {
       ...opts.extraImports,
       bf: bfImports(env, this, opts.syscalls ? new Set(opts.syscalls) : undefined),

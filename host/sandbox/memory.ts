@@ -32,6 +32,18 @@ export class ExtensionMemory {
     const end = Math.min(this.size, Math.floor(pool[1] / PAGE) * PAGE);
     this.poolPages = [first, end];
     this.freePages = [];
+    this.reset();
+  }
+
+  /**
+   * As new: all zero, every pool page free. A restarted extension gets its
+   * memory so rather than a new one, whose address space the engine only
+   * gives back when it collects the old.
+   */
+  reset(): void {
+    this.u8.fill(0);
+    const [first, end] = this.poolPages;
+    this.freePages = [];
     for (let p = end - PAGE; p >= first; p -= PAGE) this.freePages.push(p);
   }
 

@@ -104,7 +104,9 @@ export function started(h: RestartHistory, now: number): RestartHistory {
 
 /** the delay before the restart at this backoff step */
 export function backoffDelay(b: Backoff, step: number): number {
-  // factor^step overflows to Infinity long before step does: the cap still holds
+  // factor^step overflows to Infinity long before step does: the cap still holds;
+  // and no delay at first is no delay ever (0 × Infinity would be NaN)
+  if (b.initialMs === 0) return 0;
   return Math.min(b.capMs, Math.round(b.initialMs * b.factor ** step));
 }
 

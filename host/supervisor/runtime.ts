@@ -158,9 +158,10 @@ export class Supervisor {
       if (d.ext.state === 'loaded') {
         this.host.start(d.ext);
         if ((d.ext.state as Extension['state']) === 'waiting') {
+          this.host.bootstrap(d.ext);
+          // Running once its processors are bootstrapped: a crash in bootstrap is judged like any other
           this.enter(d, 'Running');
           this.event(d.name, restart ? `restarted (${d.restarts} so far)` : 'started');
-          this.host.bootstrap(d.ext);
           if (d.spec.manifest.state === 'checkpoint' && (d.ext.state as Extension['state']) === 'waiting' && !d.ended) this.checkpoint(d.ext);
         }
       }
@@ -246,11 +247,14 @@ export class Supervisor {
     d.restarts++;
     d.restartAt = undefined;
     d.history = started(d.history, this.now());
-    d.ext = this.host.replace(d.ext.id, d.spec.loaded, this.options(d));
-    d.ext.supervised = true;
-    this.byId.set(d.ext.id, d);
     const carried = d.carried;
     d.carried = undefined;
+    // the same memory, as new (fresh) or about to be restored: no new one for each restart
+    const memory = d.ext.memory;
+    if (!carried) memory.reset();
+    d.ext = this.host.replace(d.ext.id, d.spec.loaded, { ...this.options(d), memory });
+    d.ext.supervised = true;
+    this.byId.set(d.ext.id, d);
     if (carried && d.ext.state === 'loaded') {
       // it takes the state over, and the call that crashed is made again
       if (d.spec.manifest.state === 'resume') carried.resumes++;

@@ -151,6 +151,8 @@ describe('backoff: grows by its factor, is capped, starts over after a healthy r
     expect(backoffDelay(backoff, 5000)).toBe(1000);
     expect(backoffDelay({ ...backoff, factor: 1 }, 7)).toBe(100);
     expect(backoffDelay({ ...backoff, initialMs: 0 }, 3)).toBe(0);
+    // no delay, however many restarts: 0 × factor^step is not NaN once factor^step overflows
+    expect(backoffDelay({ ...backoff, initialMs: 0 }, 5000)).toBe(0);
   });
 
   it('consecutive crashes of short-lived instances wait 100, 200, 400, 800, then 1000 each time', () => {
