@@ -26,7 +26,7 @@ import {
   bfx_exit_kind, bfx_ppid,
 } from '../sdk';
 
-const MODES = 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, bad-args';
+const MODES = 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, bad-args';
 const PLACES = 'main, bootstrap, vmexit';
 
 // AMD only exits on CPUID when asked to, through the VMCB (Intel always exits):
@@ -108,8 +108,15 @@ function crash(): void {
     // standard library's own checks (an array index out of range...) all
     // call abort(message, file, line, column), the host's env.abort
     throw new Error('faulty was asked to abort');
+  } else if (mode == 'out-of-memory') {
+    // the memory is fixed up front (the manifest's memory_pages, or the
+    // module's declared maximum): allocating past it cannot grow it
+    for (;;) hoard.push(new ArrayBuffer(1 << 20));
   }
 }
+
+// what out-of-memory keeps, so that nothing it allocates can be collected
+const hoard: ArrayBuffer[] = [];
 
 // ---- bad arguments ----
 // The host checks every argument before the microkernel sees it, and

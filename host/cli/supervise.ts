@@ -12,7 +12,7 @@ import type { OutputLine } from '../run/host.js';
 import { Ledger } from '../supervisor/ledger.js';
 import { loadManifests, ManifestError } from '../supervisor/manifest.js';
 import { DependencyError } from '../supervisor/order.js';
-import { Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
+import { fitMemory, Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
 import { formatStatus, iso, statusJson } from '../supervisor/status.js';
 import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
 
@@ -65,7 +65,8 @@ export async function supervise(args: string[], io: Io): Promise<number> {
     const manifests = loadManifests(positionals);
     specs = [];
     for (const m of manifests) {
-      specs.push({ manifest: m, config: values.config, loaded: await load(m.module, { onCompile: (t) => say(`bfx: compiling ${relative(process.cwd(), t.entry)} …`) }) });
+      const loaded = await load(m.module, { onCompile: (t) => say(`bfx: compiling ${relative(process.cwd(), t.entry)} …`) });
+      specs.push({ manifest: m, config: values.config, loaded: fitMemory(m, loaded) });
     }
   } catch (e) {
     if (!(e instanceof ManifestError || e instanceof LoadError || e instanceof DependencyError)) throw e;

@@ -4,7 +4,7 @@
 export type TrapKind =
   | 'unreachable' | 'memory-out-of-bounds' | 'divide-by-zero' | 'integer-overflow'
   | 'invalid-conversion' | 'indirect-call-null' | 'indirect-call-signature' | 'table-out-of-bounds'
-  | 'stack-overflow' | 'other';
+  | 'stack-overflow' | 'out-of-memory' | 'other';
 
 export interface Fault {
   /** trap: the engine stopped the code; abort: the code gave up (AssemblyScript abort); host: a host exception escaped */
@@ -35,12 +35,19 @@ const TRAPS: [RegExp, TrapKind][] = [
   [/table index is out of bounds/, 'table-out-of-bounds'],
 ];
 
+/** the first frame of a trap in AssemblyScript's memory manager (its names survive in debug builds) */
+const RUNTIME_ALLOCATOR = /^\s*at ~lib\/rt\/(itcms|tlsf|tcms|stub)\//;
+
 export function classify(e: unknown): Fault {
   if (e instanceof ExtensionAbort) {
     return { kind: 'abort', message: e.text, file: e.file, line: e.line, column: e.column };
   }
   if (e instanceof WebAssembly.RuntimeError) {
     const kind = TRAPS.find(([re]) => re.test(e.message))?.[1] ?? 'other';
+    // AssemblyScript's allocator traps when the memory, fixed in size, cannot grow
+    if (kind === 'unreachable' && RUNTIME_ALLOCATOR.test(e.stack?.split('\n')[1] ?? '')) {
+      return { kind: 'trap', trap: 'out-of-memory', message: 'the AssemblyScript runtime could not allocate: the memory is full and cannot grow' };
+    }
     return { kind: 'trap', trap: kind, message: e.message };
   }
   if (e instanceof RangeError && /call stack/.test(e.message)) {

@@ -36,7 +36,7 @@ export function isCrash(end: End): end is Extract<End, { kind: CrashClass }> {
 /** a crash as the sandbox names it (host/sandbox/trap.ts), as the policy classes it */
 export function fromFault(f: Fault): End {
   switch (f.kind) {
-    case 'trap': return { kind: 'trap', trap: f.trap ?? 'other', message: f.message };
+    case 'trap': return f.trap === 'out-of-memory' ? { kind: 'memory-limit', message: f.message } : { kind: 'trap', trap: f.trap ?? 'other', message: f.message };
     case 'abort': return { kind: 'abort', message: f.message, file: f.file, line: f.line, column: f.column };
     case 'host': return { kind: 'host-fault', message: f.message };
   }

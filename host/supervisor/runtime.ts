@@ -6,7 +6,7 @@
 import type { Microkernel, ResourceKind } from '../backend/microkernel.js';
 import { destroy } from '../boundary/lifecycle.js';
 import { LIVE, type ResourceChange } from '../boundary/records.js';
-import type { LoadedModule } from '../loader/load.js';
+import { LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, type InstanceEnd, type OutputLine } from '../run/host.js';
 import type { CallbackKind } from '../abi/bf.js';
 import type { Carried, Extension, ExtensionOptions } from '../sandbox/extension.js';
@@ -21,6 +21,20 @@ export interface DaemonSpec {
   loaded: LoadedModule;
   /** what the extension reads with bfx_config() */
   config?: string;
+}
+
+/**
+ * The module as the manifest sizes its memory (memory_pages): at least what
+ * the module needs at start, at most what it declares it may grow to.
+ */
+export function fitMemory(m: Manifest, loaded: LoadedModule): LoadedModule {
+  if (m.memoryPages === undefined || m.memoryPages === loaded.pages) return loaded;
+  const mem = loaded.info.imports.find((i) => i.module === 'env' && i.name === 'memory');
+  const initial = mem?.desc.kind === 'memory' ? mem.desc.limits.initial : 0;
+  const where = `manifest ${m.file}: memory_pages ${m.memoryPages}`;
+  if (m.memoryPages < initial) throw new LoadError(m.name, [`${where} is less than the ${initial} pages the module needs at start`]);
+  if (m.memoryPages > loaded.pages) throw new LoadError(m.name, [`${where} is more than the ${loaded.pages} pages the module declares as its maximum (build it with a larger --maximumMemory)`]);
+  return { ...loaded, pages: m.memoryPages };
 }
 
 export interface SupervisorOptions {

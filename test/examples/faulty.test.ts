@@ -25,6 +25,7 @@ const CRASHES: Record<string, Fault> = {
   'divide-by-zero': { kind: 'trap', trap: 'divide-by-zero', message: 'divide by zero' },
   'stack-overflow': { kind: 'trap', trap: 'stack-overflow', message: 'Maximum call stack size exceeded' },
   'null-call': { kind: 'trap', trap: 'indirect-call-null', message: 'null function or function signature mismatch' },
+  'out-of-memory': { kind: 'trap', trap: 'out-of-memory', message: 'the AssemblyScript runtime could not allocate: the memory is full and cannot grow' },
   'abort': {
     kind: 'abort', message: 'faulty was asked to abort',
     file: expect.stringMatching(/(^|\/)extensions\/faulty\/main\.ts$/) as unknown as string,
@@ -183,7 +184,7 @@ describe('faulty bad-args', () => {
 
 describe('faulty, told nothing or nonsense', () => {
   const HOW = 'say how to fail with --config <mode>[@<where>]; the modes are '
-    + 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, bad-args; '
+    + 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, bad-args; '
     + 'where is main, bootstrap, vmexit (main when not said)';
 
   it.each([

@@ -10,7 +10,7 @@ import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Ledger } from '../../host/supervisor/ledger.js';
 import { manifestFrom } from '../../host/supervisor/manifest.js';
-import { Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
+import { fitMemory, Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
 
 const modules = new Map<string, Promise<LoadedModule>>();
 const example = (name: string) => {
@@ -183,5 +183,30 @@ describe('state: what a restarted instance starts from (a counter in extension m
     expect(lines.some((l) => l.startsWith('guest: cpuid-loop done: signature=')), 'the guest ran to its end').toBe(true);
     expect(status.extensions[0]).toMatchObject({ state: 'Running', restarts: 1 });
     expect(status.resources.every((r) => r.state === 'Running')).toBe(true);
+  });
+});
+
+describe('memory: sized up front by the manifest, never grown', () => {
+  it('an extension that allocates past its memory ends as memory-limit, which the policy judges as a crash', async () => {
+    const c = clock();
+    const spec = await daemon('f', 'faulty', 'out-of-memory', restart('once'));
+    const s = new Supervisor(new Sim(), [{ ...spec, loaded: fitMemory(spec.manifest, spec.loaded) }], { now: c.now, sleep: c.sleep });
+    await s.run();
+    expect(s.status().extensions[0]).toMatchObject({ state: 'Failed', restarts: 1, lastCrash: { class: 'memory-limit' } });
+  });
+
+  it('memory_pages gives the memory that size; fewer than the module needs at start, or more than its maximum, is refused naming the field', async () => {
+    const loaded = await example('faulty');
+    const sized = (pages: number) => fitMemory(manifestFrom({ name: 'f', module: 'faulty', memory_pages: pages }, 'f.json'), loaded);
+    expect(sized(8).pages).toBe(8);
+    expect(loaded.pages).toBe(64);
+    expect(() => sized(1)).toThrow(/manifest f\.json: memory_pages 1 is less than the 2 pages the module needs at start/);
+    expect(() => sized(65)).toThrow(/manifest f\.json: memory_pages 65 is more than the 64 pages the module declares as its maximum/);
+    // a smaller memory fills sooner: the same allocation loop ends sooner, as memory-limit all the same
+    const c = clock();
+    const s = new Supervisor(new Sim(), [{ manifest: manifestFrom({ name: 'f', module: 'faulty', memory_pages: 8, ...restart('never') }, 'f.json'), loaded: sized(8), config: 'out-of-memory' }], { now: c.now, sleep: c.sleep });
+    await s.run();
+    expect(s.status().extensions[0].lastCrash?.class).toBe('memory-limit');
+    expect(s.host.extensions[0].memory.size).toBe(8 * 65536);
   });
 });
