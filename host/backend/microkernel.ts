@@ -33,6 +33,9 @@ export type GuestEvent =
 
 export type ResourceKind = 'vm' | 'vp' | 'vps';
 
+/** a VM, VP or VPS as the kernel holds it */
+export type SlotState = 'free' | 'live' | 'zombie';
+
 export interface Microkernel extends MicrokernelCalls {
   readonly hello: Hello;
   /** the physical processor the syscalls that follow execute on */
@@ -58,6 +61,8 @@ export interface Microkernel extends MicrokernelCalls {
   cpuid(leaf: number, subleaf: number): [number, number, number, number];
   /** the IDs of one kind that are allocated (live or zombie), for reconciling after a fault */
   allocated(kind: ResourceKind): number[];
+  /** every ID of one kind as the kernel holds it, by ID: what a supervisor reconciles its records with */
+  resources(kind: ResourceKind): SlotState[];
   /** the kernel's whole state as bytes: equal bytes, equal state */
   snapshot(): Uint8Array;
   /**

@@ -82,7 +82,7 @@ export function destroy(env: Env, ext: Caller, kind: ResourceKind, handle: bigin
   try {
     status = kernelDestroy(env, kind, handle, id);
   } catch (e) {
-    table.zombie(id); // the outcome is unknown: never use it again
+    table.zombie(id, true); // the outcome is unknown: never use it again
     throw e;
   }
   if (status === BF_STATUS_SUCCESS && !inUse) {

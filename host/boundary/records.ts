@@ -9,7 +9,11 @@ export const ZOMBIE = 2;
 export const NONE = 0xffff;
 
 /** a change of a resource's state that has committed: for the ledger and the supervisor */
-export type ResourceChange = { kind: ResourceKind; id: number; owner: number; to: 'live' | 'free' | 'zombie' };
+export type ResourceChange = {
+  kind: ResourceKind; id: number; owner: number;
+  /** unknown: a destroy threw midway, so what the kernel did is not known; the host uses it no more */
+  to: 'live' | 'free' | 'zombie' | 'unknown';
+};
 
 export class Table {
   /** told of every change, after it is made */
@@ -46,10 +50,16 @@ export class Table {
     this.onChange({ kind: this.kind, id, owner, to: 'free' });
   }
 
-  /** never usable again: a destroy failed, or its outcome is unknown */
-  zombie(id: number): void {
+  /** never usable again: a destroy failed, or (unknown) its outcome is not known */
+  zombie(id: number, unknown = false): void {
     this.state[id] = ZOMBIE;
-    this.onChange({ kind: this.kind, id, owner: this.owner[id], to: 'zombie' });
+    this.onChange({ kind: this.kind, id, owner: this.owner[id], to: unknown ? 'unknown' : 'zombie' });
+  }
+
+  /** reconciled: the kernel holds it alive after all */
+  revive(id: number): void {
+    this.state[id] = LIVE;
+    this.onChange({ kind: this.kind, id, owner: this.owner[id], to: 'live' });
   }
 
   /** ids that are not free */

@@ -16,6 +16,8 @@ import { restartEffects, startOrder } from './order.js';
 import { decide, describeEnd, fromFault, isCrash, newHistory, started, type End, type RestartHistory } from './policy.js';
 import { BoundedQueue, type DaemonState, type DaemonStatus, type ResourceStatus, type StatusEvent, type StatusSnapshot } from './status.js';
 
+const STATE_OF = { live: 'Running', zombie: 'Zombie', unknown: 'Error', free: 'Stopped' } as const;
+
 export interface DaemonSpec {
   manifest: Manifest;
   loaded: LoadedModule;
@@ -96,6 +98,8 @@ export class Supervisor {
   private releasing: CloseReason | undefined;
   /** the daemon whose instance is being started, for the ledger's open reason */
   private starting: Daemon | undefined;
+  /** the supervisor's own record of every VM, VP and VPS an extension made, by "kind id" */
+  private readonly resources = new Map<string, ResourceStatus & { kind: ResourceKind; id: number; ownerId: number }>();
 
   constructor(mk: Microkernel, specs: readonly DaemonSpec[], opts: SupervisorOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -256,7 +260,7 @@ export class Supervisor {
   }
 
   /** a new instance in the daemon's place; a dependency's restart reaches its dependents */
-  private restart(d: Daemon, why: 'policy' | 'dependency'): void {
+  private restart(d: Daemon, why: 'policy' | 'dependency' | 'user'): void {
     const waited = d.restartAt === undefined ? 0 : Math.max(0, d.restartAt - (d.since ?? 0));
     d.restarts++;
     d.restartAt = undefined;
@@ -326,13 +330,73 @@ export class Supervisor {
     this.event(d.name, 'checkpoint taken');
   }
 
-  /** a resource's change, committed: the ledger's intervals follow it */
+  /**
+   * A resource's change, as the boundary's records made it: the supervisor's
+   * record follows, and the ledger's interval with it — only for what
+   * committed. A destroy whose outcome is unknown leaves the record in
+   * Error and the interval open, until a start reconciles it.
+   */
   private changed(c: ResourceChange): void {
-    if (!this.ledger) return;
     const resource = `${c.kind} ${c.id}`;
     const owner = this.byId.get(c.owner)?.name ?? `extension ${c.owner}`;
+    if (c.to === 'free') this.resources.delete(resource);
+    else this.resources.set(resource, { resource, kind: c.kind, id: c.id, ownerId: c.owner, owner, state: STATE_OF[c.to] });
+    if (!this.ledger) return;
     if (c.to === 'live') this.ledger.open(resource, owner, this.starting && this.starting.restarts > 0 ? 'restart' : 'boot');
-    else this.ledger.close(resource, this.releasing ?? 'destroy');
+    else if (c.to !== 'unknown') this.ledger.close(resource, this.releasing ?? 'destroy');
+  }
+
+  /** stops an extension on purpose: not judged by its policy; what it owns is released */
+  stop(name: string): void {
+    const d = this.daemon(name);
+    if (d.state === 'Stopped' || d.state === 'Failed') return;
+    this.enter(d, 'Stopping');
+    d.stopping = true;
+    this.release(d, 'stop-user');
+    d.stopping = false;
+    d.restartAt = undefined;
+    this.enter(d, 'Stopped');
+    this.event(d.name, 'stopped');
+  }
+
+  /**
+   * Starts a stopped or failed extension again — first reconciling the
+   * records of what it owns with what the microkernel holds, so that a
+   * resource a failed stop left in Error but alive is Running again, not
+   * made a second time, and its ledger interval stays the one it had.
+   */
+  start(name: string): void {
+    const d = this.daemon(name);
+    this.reconcile(name);
+    if (d.state !== 'Stopped' && d.state !== 'Failed') return;
+    d.history = newHistory(this.now());
+    this.restart(d, 'user');
+  }
+
+  /** the daemon's records in Error, made what the microkernel says they are; returns how many changed. Idempotent. */
+  reconcile(name: string): number {
+    const d = this.daemon(name);
+    const records = this.host.env.records;
+    const held = new Map<ResourceKind, ReturnType<Microkernel['resources']>>();
+    let changed = 0;
+    for (const r of [...this.resources.values()]) {
+      if (r.ownerId !== d.ext.id || r.state !== 'Error') continue;
+      if (!held.has(r.kind)) held.set(r.kind, this.host.mk.resources(r.kind));
+      const now = held.get(r.kind)![r.id];
+      const table = records.table(r.kind);
+      changed++;
+      if (now === 'live') table.revive(r.id);
+      else if (now === 'free') table.free(r.id);
+      else table.zombie(r.id);
+      this.event(d.name, `${r.resource}: its record said Error; the microkernel holds it ${now}`);
+    }
+    return changed;
+  }
+
+  private daemon(name: string): Daemon {
+    const d = this.daemons.find((x) => x.name === name);
+    if (!d) throw new Error(`supervisor: no extension named ${name}; there are ${this.daemons.map((x) => x.name).join(', ')}`);
+    return d;
   }
 
   /** how long each of the daemon's restarts took, its backoff left out (ms) */
@@ -341,14 +405,10 @@ export class Supervisor {
   }
 
   status(): StatusSnapshot {
-    const records = this.host.env.records;
-    const resources: ResourceStatus[] = [];
-    for (const kind of ['vm', 'vp', 'vps'] as ResourceKind[]) {
-      const t = records.table(kind);
-      for (const id of t.allocated()) {
-        resources.push({ resource: `${kind} ${id}`, state: t.state[id] === LIVE ? 'Running' : 'Zombie', owner: this.byId.get(t.owner[id])?.name ?? '-' });
-      }
-    }
+    const order = { vm: 0, vp: 1, vps: 2 };
+    const resources: ResourceStatus[] = [...this.resources.values()]
+      .sort((a, b) => order[a.kind] - order[b.kind] || a.id - b.id)
+      .map(({ resource, state, owner }) => ({ resource, state, owner }));
     return {
       at: this.now(),
       extensions: this.daemons.map((d) => ({

@@ -210,3 +210,34 @@ describe('memory: sized up front by the manifest, never grown', () => {
     expect(s.host.extensions[0].memory.size).toBe(8 * 65536);
   });
 });
+
+describe('records and reconciliation', () => {
+  it('running → a stop that fails midway leaves Error while the kernel holds it alive → start: Running, one open interval; reconciling again changes nothing', async () => {
+    const c = clock();
+    const file = join(mkdtempSync(join(tmpdir(), 'bfx-ledger-')), 'ledger.jsonl');
+    // the kernel's destroy_vps throws before it does anything: the VPS stays alive, the host cannot know
+    const sim = new Sim({ guest: 'idle', faults: [{ syscall: 'bf_vps_op_destroy_vps', when: 'before' }] });
+    const s = new Supervisor(sim, [await daemon('c', 'cpuid', '')], { now: c.now, sleep: c.sleep, ledger: new Ledger(file, c.now) });
+    await s.run();
+    const state = (r: string) => s.status().resources.find((x) => x.resource === r)?.state;
+    const open = (r: string) => new Ledger(file, c.now).openIntervals().filter((i) => i.resource === r).length;
+    expect(state('vps 0')).toBe('Running');
+    expect(open('vps 0')).toBe(1);
+
+    s.stop('c');
+    expect(s.status().extensions[0].state).toBe('Stopped');
+    expect(state('vps 0'), 'the stop failed midway').toBe('Error');
+    expect(sim.resources('vps')[0], 'the kernel holds it alive').toBe('live');
+    expect(open('vps 0'), 'an interval closes only when its stop committed').toBe(1);
+
+    s.start('c');
+    expect(state('vps 0')).toBe('Running');
+    expect(open('vps 0')).toBe(1);
+    expect(s.status().extensions[0].state).toBe('Running');
+    const lines = readFileSync(file, 'utf8');
+    const before = JSON.stringify(s.status().resources);
+    expect(s.reconcile('c')).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(lines);
+    expect(JSON.stringify(s.status().resources)).toBe(before);
+  });
+});

@@ -8,7 +8,7 @@ import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type S
 import { stops } from '../../../abi/wire.js';
 import type { Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
-import type { GuestEvent, Hello, Microkernel, OutputLine, ResourceKind } from '../microkernel.js';
+import type { GuestEvent, Hello, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
 import { Link, LinkError } from './link.js';
 import { parseState, type KernelState } from './state.js';
 
@@ -278,6 +278,12 @@ export class Remote implements Microkernel {
     const s = this.state();
     const states = kind === 'vm' ? s.vm : kind === 'vp' ? s.vp.map((x) => x.state) : s.vps.map((x) => x.state);
     return states.flatMap((st, id) => (st !== 0 ? [id] : []));
+  }
+
+  resources(kind: ResourceKind): SlotState[] {
+    const s = this.state();
+    const states = kind === 'vm' ? s.vm : kind === 'vp' ? s.vp.map((x) => x.state) : s.vps.map((x) => x.state);
+    return states.map((st) => (st === 1 ? 'live' : st === 2 ? 'zombie' : 'free'));
   }
 
   snapshot(): Uint8Array {

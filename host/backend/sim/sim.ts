@@ -10,7 +10,7 @@ import {
 } from '../../abi/bf.js';
 import { hex64 } from '../../abi/status.js';
 import type {
-  Arch, GuestEvent, Hello, Limits, Microkernel, OutputLine, ResourceKind,
+  Arch, GuestEvent, Hello, Limits, Microkernel, OutputLine, ResourceKind, SlotState,
 } from '../microkernel.js';
 import { ZERO_PAGE, ZERO_PAGE_PHYS, type Access, type ArchModel } from './arch/arch.js';
 import { AMD_SIZES, createAmd } from './arch/amd.js';
@@ -133,6 +133,11 @@ export class Sim implements Microkernel {
     const ids: number[] = [];
     states.forEach((st, id) => st !== FREE && ids.push(id));
     return ids;
+  }
+
+  resources(kind: ResourceKind): SlotState[] {
+    const states = kind === 'vm' ? this.s.vmState : kind === 'vp' ? this.s.vpState : this.s.vpsState;
+    return Array.from(states, (st) => (st === LIVE ? 'live' : st === ZOMBIE ? 'zombie' : 'free'));
   }
 
   mapPage(phys: bigint, bytes: Uint8Array | undefined): void {
