@@ -99,3 +99,38 @@ export function exportGlobals(bytes: Uint8Array, info: ModuleInfo = inspect(byte
   const section = concat([[EXPORT_SECTION], leb(payload.length), payload]);
   return { bytes: concat([bytes.subarray(0, place.from), section, bytes.subarray(place.to)]), globals };
 }
+
+/**
+ * The globals' names, from the module's "name" section (its subsection 7),
+ * by index: AssemblyScript's debug builds carry them. Empty when the module
+ * has none, or they cannot be read (names are an aid, never a requirement).
+ */
+export function globalNames(module: WebAssembly.Module): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const section of WebAssembly.Module.customSections(module, 'name')) {
+    const bytes = new Uint8Array(section);
+    try {
+      const r = new Reader(bytes);
+      while (r.pos < bytes.length) {
+        const id = r.byte();
+        const size = r.u32();
+        const end = r.pos + size;
+        if (id === 7) {
+          const sub = new Reader(bytes, end);
+          sub.pos = r.pos;
+          for (let n = sub.u32(); n > 0; n--) {
+            const index = sub.u32();
+            names.set(index, sub.name());
+          }
+        }
+        r.pos = end;
+      }
+    } catch {
+      // a name section that does not read is no reason to refuse the module
+    }
+  }
+  return names;
+}
+
+/** AssemblyScript's shadow stack pointer: a trap leaves it where the trapped call had moved it */
+export const AS_STACK_POINTER = '~lib/memory/__stack_pointer';

@@ -6,6 +6,7 @@
 import type { Microkernel, ResourceKind } from '../backend/microkernel.js';
 import { destroy } from '../boundary/lifecycle.js';
 import { LIVE, type ResourceChange } from '../boundary/records.js';
+import { AS_STACK_POINTER, globalNames } from '../loader/globals.js';
 import { LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, type InstanceEnd, type OutputLine } from '../run/host.js';
 import type { CallbackKind } from '../abi/bf.js';
@@ -82,6 +83,8 @@ interface Daemon {
   checkpoint?: { carried: Carried; owned: Set<string> };
   /** what the next instance takes over (checkpoint, resume); undefined: it starts fresh */
   carried?: Carried;
+  /** AssemblyScript's shadow stack pointer between two calls, when the module names it */
+  stackTop?: number;
 }
 
 export class Supervisor {
@@ -177,6 +180,7 @@ export class Supervisor {
         this.host.start(d.ext);
         if ((d.ext.state as Extension['state']) === 'waiting') {
           this.host.bootstrap(d.ext);
+          d.stackTop ??= this.stackPointer(d)?.value as number | undefined;
           // Running once its processors are bootstrapped: a crash in bootstrap is judged like any other
           this.enter(d, 'Running');
           this.event(d.name, restart ? `restarted (${d.restarts} so far)` : 'started');
@@ -277,6 +281,9 @@ export class Supervisor {
       // it takes the state over, and the call that crashed is made again
       if (d.spec.manifest.state === 'resume') carried.resumes++;
       d.ext.adopt(carried, (phys, bytes) => this.host.mk.mapPage(phys, bytes));
+      // a trap left the shadow stack where the crashed call had it: between two calls it is at its top
+      const sp = this.stackPointer(d);
+      if (sp && d.stackTop !== undefined) sp.value = d.stackTop;
       this.enter(d, 'Running');
       this.event(d.name, `${d.spec.manifest.state === 'resume' ? 'resumed' : 'restarted from its checkpoint'} (${d.restarts} restart${d.restarts === 1 ? '' : 's'} so far)`);
       this.host.redeliver(d.ext);
@@ -391,6 +398,15 @@ export class Supervisor {
       this.event(d.name, `${r.resource}: its record said Error; the microkernel holds it ${now}`);
     }
     return changed;
+  }
+
+  /** the instance's AssemblyScript shadow stack pointer, exported by the loader, when the module names it */
+  private stackPointer(d: Daemon): WebAssembly.Global | undefined {
+    const loaded = d.spec.loaded;
+    const index = [...globalNames(loaded.module)].find(([, n]) => n === AS_STACK_POINTER)?.[0];
+    const g = loaded.stateGlobals.find((x) => x.index === index);
+    const exported = g && d.ext.instance?.exports[g.name];
+    return exported instanceof WebAssembly.Global ? exported : undefined;
   }
 
   private daemon(name: string): Daemon {

@@ -241,3 +241,19 @@ describe('records and reconciliation', () => {
     expect(JSON.stringify(s.status().resources)).toBe(before);
   });
 });
+
+describe('resume, again and again', () => {
+  it('a trap leaves the shadow stack where the crashed call had it; the resumed instance gets it back at its top, so 1200 resumes still serve', async () => {
+    const c = clock();
+    const loaded = await load(join(ROOT, 'test', 'supervisor', 'fixtures', 'counter'));
+    const manifest = manifestFrom({ name: 'counter', module: 'counter', state: 'resume', restart: { policy: 'always', intensity: { max_restarts: 100_000 }, backoff: { initial_ms: 0 } } }, 'counter.json');
+    const crashes: string[] = [];
+    const s = new Supervisor(new Sim({ guest: 'cpuid-loop:2400' }), [{ manifest, loaded, config: 'every:3' }], {
+      now: c.now, sleep: c.sleep, onEvent: (e) => /trap|abort/.test(e.text) && crashes.push(e.text.split(':')[0]),
+    });
+    await s.run();
+    // a crash at every 3rd exit, each resumed: the guest's 2400 CPUIDs take 1199 resumes
+    expect(s.status().extensions[0]).toMatchObject({ state: 'Running', restarts: 1199 });
+    expect(new Set(crashes)).toEqual(new Set(['trap unreachable']));
+  });
+});
