@@ -9,6 +9,7 @@ import { Sim } from '../../host/backend/sim/sim.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Ledger } from '../../host/supervisor/ledger.js';
+import { stateCases } from './states.js';
 import { manifestFrom } from '../../host/supervisor/manifest.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
 
@@ -138,53 +139,7 @@ describe('several extensions', () => {
   });
 });
 
-describe('state: what a restarted instance starts from (a counter in extension memory shows it)', () => {
-  const counter = () => load(join(ROOT, 'test', 'supervisor', 'fixtures', 'counter'));
-  async function run(state: string, config: string) {
-    const c = clock();
-    const lines: string[] = [];
-    const spec: DaemonSpec = { manifest: manifestFrom({ name: 'counter', module: 'counter', state, ...restart('once') }, 'counter.json'), loaded: await counter(), config };
-    const s = new Supervisor(new Sim({ guest: 'cpuid-loop:8' }), [spec], {
-      now: c.now, sleep: c.sleep, onOutput: (l) => l.source === 'extension' ? lines.push(l.text) : l.source === 'guest' && lines.push(`guest: ${l.text}`),
-    });
-    await s.run();
-    return { lines, status: s.status() };
-  }
-  const exits = (lines: string[]) => lines.filter((l) => l.startsWith('exit ')).map((l) => l.replace(/^exit /, ''));
-
-  it('fresh: the count starts over in a new memory, and the new instance makes its own VPS', async () => {
-    const { lines, status } = await run('fresh', '3');
-    // crash at 3; the restarted instance counts from 1 again and crashes at 3 again (once: then Failed)
-    expect(exits(lines)).toEqual(['1 resumed 0', '2 resumed 0', '3 resumed 0', '1 resumed 0', '2 resumed 0', '3 resumed 0']);
-    expect(lines.filter((l) => l.startsWith('vps '))).toEqual(['vps 0', 'vps 1']);
-    expect(status.extensions[0]).toMatchObject({ state: 'Failed', restarts: 1 });
-  });
-
-  it('checkpoint: the count goes back to the checkpoint it asked for, and its VPS is kept; the crashed call is made again', async () => {
-    const { lines, status } = await run('checkpoint', '5,3');
-    // checkpoint taken when exit 3's call returned; crash at 5; back to 3, the 5th exit handed again as the 4th
-    expect(exits(lines)).toEqual(['1 resumed 0', '2 resumed 0', '3 resumed 0', '4 resumed 0', '5 resumed 0', '4 resumed 0', '5 resumed 0']);
-    expect(lines.filter((l) => l.startsWith('vps '))).toEqual(['vps 0']);
-    expect(status.extensions[0]).toMatchObject({ state: 'Failed', restarts: 1 });
-    expect(status.events.items.map((e) => e.text)).toContain('restarted from its checkpoint (1 restart so far)');
-  });
-
-  it('checkpoint before any was asked for: the one taken after bootstrap, with the count at 0', async () => {
-    const { lines } = await run('checkpoint', '2');
-    expect(exits(lines)).toEqual(['1 resumed 0', '2 resumed 0', '1 resumed 0', '2 resumed 0']);
-    expect(lines.filter((l) => l.startsWith('vps '))).toEqual(['vps 0']);
-  });
-
-  it('resume: the count goes on from the crash, told it resumes, its VPS kept; the guest finishes', async () => {
-    const { lines, status } = await run('resume', '3');
-    // the crashed 3rd exit is handed again to the resumed instance, which counts it as its 4th
-    expect(exits(lines)).toEqual(['1 resumed 0', '2 resumed 0', '3 resumed 0', '4 resumed 1', '5 resumed 1', '6 resumed 1', '7 resumed 1', '8 resumed 1', '9 resumed 1']);
-    expect(lines.filter((l) => l.startsWith('vps '))).toEqual(['vps 0']);
-    expect(lines.some((l) => l.startsWith('guest: cpuid-loop done: signature=')), 'the guest ran to its end').toBe(true);
-    expect(status.extensions[0]).toMatchObject({ state: 'Running', restarts: 1 });
-    expect(status.resources.every((r) => r.state === 'Running')).toBe(true);
-  });
-});
+stateCases({ name: 'sim', boot: async (guest) => ({ mk: new Sim({ guest }), end: async () => {} }) });
 
 describe('memory: sized up front by the manifest, never grown', () => {
   it('an extension that allocates past its memory ends as memory-limit, which the policy judges as a crash', async () => {
