@@ -97,6 +97,8 @@ export class Supervisor {
   readonly events: BoundedQueue<StatusEvent>;
   private readonly onEvent: (e: StatusEvent) => void;
   private readonly onStatus: (s: StatusSnapshot) => void;
+  /** a status is built for onStatus only when someone listens */
+  private readonly statusWanted: boolean;
   /** why resources are being released, for the ledger; undefined: the extension destroys them itself */
   private releasing: CloseReason | undefined;
   /** the daemon whose instance is being started, for the ledger's open reason */
@@ -111,6 +113,7 @@ export class Supervisor {
     this.events = new BoundedQueue(opts.events ?? 1000);
     this.onEvent = opts.onEvent ?? (() => {});
     this.onStatus = opts.onStatus ?? (() => {});
+    this.statusWanted = opts.onStatus !== undefined;
     this.host = new Host(mk, {
       onOutput: opts.onOutput, maxExits: opts.maxExits, timeoutMs: opts.timeoutMs,
       onEnd: (ext, end) => this.ended(ext, end),
@@ -138,7 +141,7 @@ export class Supervisor {
   private enter(d: Daemon, state: DaemonState): void {
     d.state = state;
     d.since = this.now();
-    this.onStatus(this.status());
+    if (this.statusWanted) this.onStatus(this.status());
   }
 
   /** the whole life: start in order, then serve exits and restart by policy until nothing runs or is due */
@@ -165,7 +168,7 @@ export class Supervisor {
       for (const d of waiting) if (this.due(d)) this.restart(d, 'policy');
     }
     for (const d of this.daemons) d.ext.flush();
-    this.onStatus(this.status());
+    if (this.statusWanted) this.onStatus(this.status());
   }
 
   private due(d: Daemon): boolean {
