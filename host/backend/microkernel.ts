@@ -36,6 +36,11 @@ export type ResourceKind = 'vm' | 'vp' | 'vps';
 /** a VM, VP or VPS as the kernel holds it */
 export type SlotState = 'free' | 'live' | 'zombie';
 
+/** the IDs that are not free, from resources(): what allocated() answers */
+export function allocatedOf(states: readonly SlotState[]): number[] {
+  return states.flatMap((st, id) => (st !== 'free' ? [id] : []));
+}
+
 export interface Microkernel extends MicrokernelCalls {
   readonly hello: Hello;
   /** the physical processor the syscalls that follow execute on */

@@ -1,18 +1,15 @@
 // bfx run: extensions on a microkernel, their output and the guests'
 // consoles as they come, then a summary.
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Arch } from '../backend/microkernel.js';
 import { findScenario } from '../backend/sim/guest/scenarios.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from '../paths.js';
-import type { Microkernel } from '../backend/microkernel.js';
-import { bootQemu, type QemuTarget } from '../backend/remote/boot.js';
-import { Sim, SIM_DEFAULTS } from '../backend/sim/sim.js';
+import { SIM_DEFAULTS } from '../backend/sim/sim.js';
 import { load, LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
+import { linePrinter, openTarget } from './target.js';
 
 const TARGETS = ['sim', 'qemu', 'bochs'] as const;
 const ARCHES = ['amd', 'intel'] as const;
@@ -108,35 +105,19 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const width = Math.max(6, ...modules.map((m) => m.name.length));
   const lines: OutputLine[] = [];
-  const show = (l: OutputLine) => {
-    if (json) {
-      lines.push(l);
-      return;
-    }
-    if (values.quiet) return;
-    if (l.source === 'host') io.err(`${'bfx'.padEnd(width)} | ${l.text}\n`);
-    else if (l.source === 'extension') io.out(`${l.extension.padEnd(width)} | ${l.text}\n`);
-    else io.out(`${`${l.source === 'guest' ? 'guest' : 'kernel'}${l.ppid}`.padEnd(width)} | ${l.text}\n`);
-  };
+  const show = linePrinter(io, width, { json, quiet: values.quiet, kept: lines });
 
   const start = performance.now();
-  let mk: Microkernel;
-  let qemu: QemuTarget | undefined;
-  if (target === 'qemu') {
-    say(`bfx: booting ${values.image ?? 'the firmware'} under QEMU …`);
-    try {
-      qemu = await bootQemu({ image: values.image, guest, ...pools, timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}` });
-    } catch (e) {
-      const message = `the microkernel did not come up under QEMU: ${(e as Error).message}`;
-      if (json) io.out(`${JSON.stringify({ ok: false, error: message })}\n`);
-      else io.err(`bfx run: ${message}\n`);
-      return EXIT.failed;
-    }
-    mk = qemu.remote;
-    say(`bfx: ${mk.hello.name} said hello (${mk.hello.arch}) after ${Math.round(performance.now() - start)} ms`);
-  } else {
-    mk = new Sim({ arch, pps, guest, ...pools });
+  const opened = await openTarget({
+    target, guest, arch, pps, pools, image: values.image,
+    timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000,
+  }, say);
+  if ('error' in opened) {
+    if (json) io.out(`${JSON.stringify({ ok: false, error: opened.error })}\n`);
+    else io.err(`bfx run: ${opened.error}\n`);
+    return EXIT.failed;
   }
+  const { mk, qemu } = opened;
   const host = new Host(mk, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
   for (const m of modules) host.add(m, { config: values.config });
   let interrupted: string | undefined;

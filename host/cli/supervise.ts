@@ -2,19 +2,16 @@
 // says — started in dependency order, restarted by policy — with their
 // output and the supervisor's events as they come, then the status.
 import { writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import type { Microkernel } from '../backend/microkernel.js';
-import { bootQemu, type QemuTarget } from '../backend/remote/boot.js';
-import { Sim, SIM_DEFAULTS } from '../backend/sim/sim.js';
+import { relative } from 'node:path';
+import { SIM_DEFAULTS } from '../backend/sim/sim.js';
 import { load, LoadError } from '../loader/load.js';
-import { ROOT } from '../paths.js';
-import type { OutputLine } from '../run/host.js';
 import { Ledger } from '../supervisor/ledger.js';
 import { loadManifests, ManifestError } from '../supervisor/manifest.js';
 import { DependencyError } from '../supervisor/order.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
 import { formatStatus, iso, statusJson } from '../supervisor/status.js';
 import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
+import { linePrinter, openTarget } from './target.js';
 
 const HELP = `Usage: bfx supervise <manifest|folder...> [options]
 
@@ -37,8 +34,9 @@ Options:
   --quiet           only the final status
   -h, --help        this help
 
-Exit status: 0 no extension ended Failed; 1 one did; 2 the command line was
-wrong; 3 a manifest or an extension could not be loaded; 130 interrupted.
+Exit status: 0 no extension ended Failed; 1 one did, or the microkernel did
+not come up; 2 the command line was wrong; 3 a manifest or an extension
+could not be loaded; 130 interrupted.
 `;
 
 export async function supervise(args: string[], io: Io): Promise<number> {
@@ -75,27 +73,20 @@ export async function supervise(args: string[], io: Io): Promise<number> {
     return EXIT.load;
   }
 
-  let mk: Microkernel;
-  let qemu: QemuTarget | undefined;
-  if (target === 'qemu') {
-    say('bfx: booting the firmware under QEMU …');
-    qemu = await bootQemu({ guest: values.guest, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}` });
-    mk = qemu.remote;
-  } else {
-    mk = new Sim({ guest: values.guest ?? SIM_DEFAULTS.guest });
+  const opened = await openTarget({ target, guest: values.guest ?? SIM_DEFAULTS.guest }, say);
+  if ('error' in opened) {
+    if (json) io.out(`${JSON.stringify({ ok: false, error: opened.error })}\n`);
+    else io.err(`bfx supervise: ${opened.error}\n`);
+    return EXIT.failed;
   }
+  const { mk, qemu } = opened;
   const width = Math.max(6, ...specs.map((s) => s.manifest.name.length));
-  const show = (l: OutputLine) => {
-    if (json || values.quiet) return;
-    if (l.source === 'host') io.err(`${'bfx'.padEnd(width)} | ${l.text}\n`);
-    else if (l.source === 'extension') io.out(`${l.extension.padEnd(width)} | ${l.text}\n`);
-    else io.out(`${`${l.source}${l.ppid}`.padEnd(width)} | ${l.text}\n`);
-  };
+  const show = linePrinter(io, width, { json, quiet: values.quiet });
   const supervisor = new Supervisor(mk, specs, {
     ledger: values.ledger ? new Ledger(values.ledger, Date.now) : undefined,
     onOutput: show,
     onEvent: (e) => !json && !values.quiet && io.err(`${'bfx'.padEnd(width)} | ${e.subject}: ${e.text}\n`),
-    onStatus: (s) => values.status && writeFileSync(values.status, `${JSON.stringify(statusJson(s), null, 2)}\n`),
+    onStatus: values.status === undefined ? undefined : (s) => writeFileSync(values.status!, `${JSON.stringify(statusJson(s), null, 2)}\n`),
   });
   let interrupted: string | undefined;
   try {

@@ -85,6 +85,8 @@ interface Daemon {
   carried?: Carried;
   /** AssemblyScript's shadow stack pointer between two calls, when the module names it */
   stackTop?: number;
+  /** the export that is that pointer; null when the module names none; undefined until looked up */
+  stackPointerExport?: string | null;
 }
 
 export class Supervisor {
@@ -405,10 +407,13 @@ export class Supervisor {
 
   /** the instance's AssemblyScript shadow stack pointer, exported by the loader, when the module names it */
   private stackPointer(d: Daemon): WebAssembly.Global | undefined {
-    const loaded = d.spec.loaded;
-    const index = [...globalNames(loaded.module)].find(([, n]) => n === AS_STACK_POINTER)?.[0];
-    const g = loaded.stateGlobals.find((x) => x.index === index);
-    const exported = g && d.ext.instance?.exports[g.name];
+    if (d.stackPointerExport === undefined) {
+      // the module's name section, read once per daemon: every instance has the same globals
+      const loaded = d.spec.loaded;
+      const index = [...globalNames(loaded.module)].find(([, n]) => n === AS_STACK_POINTER)?.[0];
+      d.stackPointerExport = loaded.stateGlobals.find((x) => x.index === index)?.name ?? null;
+    }
+    const exported = d.stackPointerExport === null ? undefined : d.ext.instance?.exports[d.stackPointerExport];
     return exported instanceof WebAssembly.Global ? exported : undefined;
   }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../host/paths.js';
 import { boot, detectAccel, verdictOf } from '../../qemu/qemu.js';
+import { qemuRunning } from './processes.js';
 
 const IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
 const tmp = mkdtempSync(join(tmpdir(), 'bfx-qemu-'));
@@ -103,7 +104,7 @@ describe('the firmware under QEMU', () => {
     expect(r.verdict).toBe('timeout');
     expect(r.serial).toContain('bfx firmware: hanging on purpose');
     expect(r.durationMs).toBeGreaterThanOrEqual(1500);
-    expect(spawnSync('pgrep', ['-f', name]).status, 'pgrep finds no QEMU with our name').toBe(1);
+    expect(qemuRunning(name), 'pgrep finds no QEMU with our name').toBe(false);
   });
 
   it('a file that is not an image: verdict error, with what QEMU said', async () => {

@@ -1,6 +1,5 @@
 // The remote backend on our firmware under QEMU: what an exit costs on the
 // wire, and a firmware that answers with what is no answer.
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootQemu } from '../../host/backend/remote/boot.js';
@@ -8,17 +7,9 @@ import { load } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Host } from '../../host/run/host.js';
 import { TYPE } from '../../host/wire/messages.js';
+import { qemuRunning } from './processes.js';
 
 const cpuid = () => load(join(ROOT, 'extensions', 'cpuid'));
-
-/** whether a QEMU process with this -name is still alive */
-function alive(name: string): boolean {
-  try {
-    return execFileSync('pgrep', ['-f', `name ${name} `], { encoding: 'utf8' }).trim() !== '';
-  } catch {
-    return false;
-  }
-}
 
 describe('the remote backend', () => {
   it('an exit costs one frame each way: the handler\'s reads, writes and advance ride on RUN and EXIT', async () => {
@@ -50,7 +41,7 @@ describe('the remote backend', () => {
       const name = `bfx-test-bad-${lie}-${process.pid}`;
       // junk followed by nothing is known for what it is when the answer's time is up
       const target = await bootQemu({ mode: `wire-bad ${lie}`, name, timeouts: { requestMs: 1000 } });
-      expect(alive(name), 'the QEMU is found while it runs').toBe(true);
+      expect(qemuRunning(name), 'the QEMU is found while it runs').toBe(true);
       const host = new Host(target.remote);
       host.add(await cpuid());
       host.run();
@@ -60,7 +51,7 @@ describe('the remote backend', () => {
       expect(target.remote.link.failed?.message).toMatch(/the firmware sent a malformed frame: /);
       const r = await target.shutdown(2000);
       expect(r.verdict).toBe('stopped');
-      expect(alive(name)).toBe(false);
+      expect(qemuRunning(name)).toBe(false);
     },
   );
 

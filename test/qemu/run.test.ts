@@ -1,20 +1,11 @@
 // bfx run --target qemu: the unchanged cpuid example on our firmware under
 // QEMU TCG handles real SVM CPUID exits, and the root guest prints the
 // signature the extension put in its registers.
-import { execFileSync } from 'node:child_process';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../host/paths.js';
 import { BIN, bfx, staleDist } from '../cli/bfx.js';
-
-/** the QEMU processes bfx run named for itself */
-function qemuOf(pid: number): string {
-  try {
-    return execFileSync('pgrep', ['-f', `name bfx-run-${pid} `], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
+import { qemuRunning } from './processes.js';
 
 describe('bfx run --target qemu', () => {
   it('the dist/ the CLI runs is built from the current sources', () => {
@@ -51,13 +42,13 @@ describe('bfx run --target qemu', () => {
         if (d.toString().includes('said hello')) setTimeout(ok, 500);
       });
     });
-    expect(qemuOf(child.pid!)).not.toBe('');
+    expect(qemuRunning(`bfx-run-${child.pid}`)).toBe(true);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(r.stderr).toContain('bfx: SIGINT: the run stopped; stopping QEMU');
     expect(r.stdout).toMatch(/pp0: stopped after \d+ exits: the run was interrupted \(SIGINT\)/);
     expect(r.stdout).toContain('emulator (tcg): ended when the host said bye');
-    expect(qemuOf(child.pid!)).toBe('');
+    expect(qemuRunning(`bfx-run-${child.pid}`)).toBe(false);
   });
 });

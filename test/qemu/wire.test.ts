@@ -2,7 +2,6 @@
 // by seq, frames the firmware refuses without dropping the link, and a
 // firmware that never says hello or sends what is no frame: a clear error,
 // and no QEMU left behind.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Link, LinkError } from '../../host/backend/remote/link.js';
@@ -10,9 +9,9 @@ import { encodeFrame } from '../../host/wire/frame.js';
 import { TYPE, u64 } from '../../host/wire/messages.js';
 import { ROOT } from '../../host/paths.js';
 import { start } from '../../qemu/qemu.js';
+import { qemuRunning } from './processes.js';
 
 const IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
-const gone = (name: string) => spawnSync('pgrep', ['-f', name]).status === 1;
 const caught = (fn: () => unknown): unknown => {
   try {
     fn();
@@ -66,7 +65,7 @@ describe('the wire to the firmware', () => {
     expect((e as LinkError).message).toBe('the firmware did not say hello within 1500 ms');
     s.stop();
     expect((await s.result).verdict).toBe('stopped');
-    expect(gone(name)).toBe(true);
+    expect(qemuRunning(name)).toBe(false);
   });
 
   it('a firmware that sends what is no frame: the link fails naming it, and QEMU is stopped', async () => {
@@ -78,6 +77,6 @@ describe('the wire to the firmware', () => {
     expect(link.failed).toBe(e);
     s.stop();
     expect((await s.result).verdict).toBe('stopped');
-    expect(gone(name)).toBe(true);
+    expect(qemuRunning(name)).toBe(false);
   });
 });

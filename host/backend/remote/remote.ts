@@ -8,7 +8,7 @@ import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type S
 import { stops } from '../../../abi/wire.js';
 import type { Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
-import type { GuestEvent, Hello, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
+import { allocatedOf, type GuestEvent, type Hello, type Microkernel, type OutputLine, type ResourceKind, type SlotState } from '../microkernel.js';
 import { Link, LinkError } from './link.js';
 import { parseState, type KernelState } from './state.js';
 
@@ -102,17 +102,22 @@ export class Remote implements Microkernel {
     this.flushPending();
     if (s.name !== 'bf_vps_op_write_reg') this.cache = undefined; // anything else may change what the cache holds
     this.flushConsole();
+    const status = this.exchange(s, args.map(reg), this.pp);
+    if (status === BF_STATUS_SUCCESS) this.noteSuccess(s.name, args);
+    return status;
+  }
+
+  /** a SYSCALL frame and its SYSCALL_RESULT: the status, and the outputs into `out` */
+  private exchange(s: SyscallInfo, regs: readonly bigint[], ppid: number): bigint {
     const v = this.view;
     v.setBigUint64(0, s.rax, true);
-    for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, i < args.length ? reg(args[i]) : 0n, true);
-    v.setUint16(56, this.pp, true);
+    for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, regs[i] ?? 0n, true);
+    v.setUint16(56, ppid, true);
     const f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
     if (f.payload.length !== RESULT_BYTES) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
     const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
-    const status = r.getBigUint64(0, true);
     for (let i = 0; i < 6; i++) this.out[i] = r.getBigUint64(8 + 8 * i, true);
-    if (status === BF_STATUS_SUCCESS) this.noteSuccess(s.name, args);
-    return status;
+    return r.getBigUint64(0, true);
   }
 
   private noteSuccess(name: SyscallName, args: (number | bigint)[]): void {
@@ -170,12 +175,7 @@ export class Remote implements Microkernel {
     const { handle, vpsid, dirty, advanceRun } = c;
     this.cache = undefined;
     const send = (s: SyscallInfo, args: bigint[]) => {
-      const v = this.view;
-      v.setBigUint64(0, s.rax, true);
-      for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, args[i] ?? 0n, true);
-      v.setUint16(56, c.ppid, true);
-      const f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
-      const status = f.payload.length === RESULT_BYTES ? new DataView(f.payload.buffer, f.payload.byteOffset).getBigUint64(0, true) : -1n;
+      const status = this.exchange(s, args, c.ppid);
       if (status !== BF_STATUS_SUCCESS) {
         throw new LinkError(`the firmware answered ${s.name} of vps ${vpsid} with ${status}, after the host had answered it success on what the firmware said at the exit`, 'BAD_PAYLOAD');
       }
@@ -275,9 +275,7 @@ export class Remote implements Microkernel {
   }
 
   allocated(kind: ResourceKind): number[] {
-    const s = this.state();
-    const states = kind === 'vm' ? s.vm : kind === 'vp' ? s.vp.map((x) => x.state) : s.vps.map((x) => x.state);
-    return states.flatMap((st, id) => (st !== 0 ? [id] : []));
+    return allocatedOf(this.resources(kind));
   }
 
   resources(kind: ResourceKind): SlotState[] {

@@ -9,8 +9,8 @@ import {
   type SyscallName,
 } from '../../abi/bf.js';
 import { hex64 } from '../../abi/status.js';
-import type {
-  Arch, GuestEvent, Hello, Limits, Microkernel, OutputLine, ResourceKind, SlotState,
+import {
+  allocatedOf, type Arch, type GuestEvent, type Hello, type Limits, type Microkernel, type OutputLine, type ResourceKind, type SlotState,
 } from '../microkernel.js';
 import { ZERO_PAGE, ZERO_PAGE_PHYS, type Access, type ArchModel } from './arch/arch.js';
 import { AMD_SIZES, createAmd } from './arch/amd.js';
@@ -129,10 +129,7 @@ export class Sim implements Microkernel {
   }
 
   allocated(kind: ResourceKind): number[] {
-    const states = kind === 'vm' ? this.s.vmState : kind === 'vp' ? this.s.vpState : this.s.vpsState;
-    const ids: number[] = [];
-    states.forEach((st, id) => st !== FREE && ids.push(id));
-    return ids;
+    return allocatedOf(this.resources(kind));
   }
 
   resources(kind: ResourceKind): SlotState[] {
