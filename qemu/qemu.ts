@@ -152,28 +152,30 @@ class ConsoleFile {
   private offset = 0;
   private partial = '';
   private readonly decoder = new TextDecoder();
+  // opened once: the host polls at every syscall and exit, and an open and a buffer each time would cost on that path
+  private fd: number | undefined;
+  private readonly buf = Buffer.alloc(65536);
   readonly lines: string[] = [];
 
   constructor(readonly path: string) {
     writeFileSync(path, '');
+    this.fd = openSync(path, 'r');
   }
 
+  /** the whole lines that have come; `end`: the run is over, so a last unfinished line counts too, and the file is closed */
   poll(each?: (line: string) => void, end = false): string[] {
     const out: string[] = [];
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.path, 'r');
-      const buf = Buffer.alloc(65536);
+    if (this.fd !== undefined) {
       for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        const n = readSync(this.fd, this.buf, 0, this.buf.length, this.offset);
         if (n <= 0) break;
         this.offset += n;
-        this.partial += this.decoder.decode(buf.subarray(0, n), { stream: true });
+        this.partial += this.decoder.decode(this.buf.subarray(0, n), { stream: true });
       }
-    } catch {
-      // the file is gone with its run: nothing more will come
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      if (end) {
+        closeSync(this.fd);
+        this.fd = undefined;
+      }
     }
     const lines = this.partial.split('\n');
     this.partial = lines.pop()!;
