@@ -297,9 +297,10 @@ export class Remote implements Microkernel {
 
   /** what the extension changed in its mapped pages, to the firmware before the guest runs */
   private syncPages(): void {
-    if (this.pages.size) this.flushPending();
+    // page bytes and an exit handler's pending register writes do not touch each other: those still go with RUN
     for (const [phys, page] of this.pages) {
       const { bytes, sent } = page;
+      if (Buffer.compare(bytes, sent) === 0) continue; // the common case, at every run: unchanged
       for (let at = 0; at < PAGE;) {
         if (bytes[at] === sent[at]) {
           at++;
