@@ -268,9 +268,20 @@ export class Supervisor {
     }
   }
 
+  /** what an instance stopped on purpose owned, released; its end, if the release makes one, is not judged */
+  private releaseOnPurpose(d: Daemon): void {
+    d.stopping = true;
+    try {
+      this.release(d, 'stop-user');
+    } finally {
+      d.stopping = false;
+    }
+  }
+
   /** a new instance in the daemon's place; a dependency's restart reaches its dependents */
   private restart(d: Daemon, why: 'policy' | 'dependency' | 'user'): void {
-    const waited = d.restartAt === undefined ? 0 : Math.max(0, d.restartAt - (d.since ?? 0));
+    // the backoff it waited, on the supervisor's clock (it entered Backoff at `since`), is not the restart's own time
+    const waited = d.restartAt === undefined ? 0 : Math.max(0, d.restartAt - d.since);
     d.restarts++;
     d.restartAt = undefined;
     d.history = started(d.history, this.now());
@@ -303,9 +314,7 @@ export class Supervisor {
       const dep = this.daemons.find((x) => x.name === name)!;
       if (dep.state !== 'Running') continue;
       this.event(name, `restarted because its dependency ${d.name} restarted`);
-      dep.stopping = true;
-      this.release(dep, 'stop-user');
-      dep.stopping = false;
+      this.releaseOnPurpose(dep);
       this.restart(dep, 'dependency');
     }
   }
@@ -363,9 +372,7 @@ export class Supervisor {
     const d = this.daemon(name);
     if (d.state === 'Stopped' || d.state === 'Failed') return;
     this.enter(d, 'Stopping');
-    d.stopping = true;
-    this.release(d, 'stop-user');
-    d.stopping = false;
+    this.releaseOnPurpose(d);
     d.restartAt = undefined;
     this.enter(d, 'Stopped');
     this.event(d.name, 'stopped');
