@@ -13,6 +13,9 @@
 // callback below gives that processor back to its OS. The modes are below,
 // in crash(); bad-args is the one that does not crash: it makes syscalls
 // with bad arguments, once, and prints the status each one returns.
+// runaway never returns: only a CPU budget stops it (`bfx supervise`, or
+// `bfx run --budget`). exit-failure ends the extension with
+// bf_control_op_exit after bfx_exit_status(1): an exit that reports failure.
 import {
   BF_INVALID_ID, BF_SPEC_ID1_MASK, BF_SPEC_ID1_VAL, BF_STATUS_SUCCESS, BFX_ARCH_AMD,
   bf_callback_op_register_bootstrap, bf_callback_op_register_fail, bf_callback_op_register_vmexit,
@@ -23,10 +26,10 @@ import {
   bf_vps_op_advance_ip_and_run_current, bf_vps_op_create_vps, bf_vps_op_destroy_vps,
   bf_vps_op_init_as_root, bf_vps_op_promote, bf_vps_op_read_reg, bf_vps_op_read_reg_impl,
   bf_vps_op_run, bf_vps_op_write32, bf_vps_op_write_reg, bfx_arch, bfx_config, bfx_cpuid, bfx_exit,
-  bfx_exit_kind, bfx_ppid,
+  bfx_exit_kind, bfx_exit_status, bfx_ppid,
 } from '../sdk';
 
-const MODES = 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, bad-args';
+const MODES = 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, runaway, exit-failure, bad-args';
 const PLACES = 'main, bootstrap, vmexit';
 
 // AMD only exits on CPUID when asked to, through the VMCB (Intel always exits):
@@ -112,6 +115,14 @@ function crash(): void {
     // the memory is fixed up front (the manifest's memory_pages, or the
     // module's declared maximum): allocating past it cannot grow it
     for (;;) hoard.push(new ArrayBuffer(1 << 20));
+  } else if (mode == 'runaway') {
+    // a loop that never ends: no trap comes, the call never returns. Only
+    // the host can stop it, by the CPU budget each call into an extension has.
+    for (;;) sink = sink + 1;
+  } else if (mode == 'exit-failure') {
+    // not a crash of the code: the extension ends itself and says it failed
+    bfx_exit_status(1);
+    bf_control_op_exit(handle);
   }
 }
 

@@ -47,6 +47,18 @@ declare function bfx_checkpoint_impl(): u32;
 @external("bfx", "resumed")
 declare function bfx_resumed_impl(): u32;
 
+@external("bfx", "exit_status")
+declare function bfx_exit_status_impl(status: u64): void;
+
+/**
+ * What this extension's next bf_control_op_exit reports: 0 (the default) a
+ * clean exit, any other value an exit with failure — which a supervisor
+ * judges as a crash (class exit-failure), and restarts as its policy says.
+ */
+export function bfx_exit_status(status: u64): void {
+  bfx_exit_status_impl(status);
+}
+
 /**
  * Asks the supervisor to checkpoint this extension — its memory and
  * globals — when the call it is in returns: an extension whose manifest

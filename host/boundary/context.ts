@@ -4,6 +4,7 @@ import type { CallbackKind } from '../abi/bf.js';
 import type { Limits, Microkernel } from '../backend/microkernel.js';
 import type { FuncType } from '../loader/inspect.js';
 import type { ExtensionMemory } from '../sandbox/memory.js';
+import type { SlotTable } from '../sandbox/runner.js';
 import type { Audit } from './audit.js';
 import type { Records } from './records.js';
 
@@ -21,7 +22,7 @@ export interface Caller {
   /** what open_handle gave, as the i64 the extension passes back; undefined when closed */
   handle: bigint | undefined;
   /** the exported function table callbacks are registered from */
-  readonly table: WebAssembly.Table | undefined;
+  readonly table: SlotTable | undefined;
   /** the WebAssembly type of each table slot, as the module's element segments say; undefined when they cannot tell */
   readonly tableTypes: ReadonlyMap<number, FuncType> | undefined;
   readonly callbacks: { [K in CallbackKind]?: (...args: never[]) => unknown };
@@ -33,6 +34,8 @@ export interface Caller {
   checkpointWanted: boolean;
   /** how many times the extension was resumed after a crash (state resume) */
   resumes: number;
+  /** what its bf_control_op_exit reports (bfx_exit_status): 0 a clean exit, anything else an exit with failure */
+  exitStatus: bigint;
   /** bf_callback_op_wait was called in the entry point */
   waiting: boolean;
   /** syscalls made, by BF_SYSCALL_ID */

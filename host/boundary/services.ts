@@ -13,6 +13,7 @@ export const BFX_SERVICES: Record<string, FuncType & { doc: string }> = {
   config: { params: ['i32', 'i32'], results: ['i32'], doc: '(buf, len): copies up to len bytes of the configuration text to buf; returns its whole length' },
   checkpoint: { params: [], results: ['i32'], doc: 'asks the supervisor to checkpoint the extension (its memory and globals) when the call it is in returns; returns 1 when it will, 0 when no supervisor runs it' },
   resumed: { params: [], results: ['i32'], doc: 'how many times the extension was resumed after a crash (state resume): 0 in its first instance' },
+  exit_status: { params: ['i64'], results: [], doc: '(status): what the next bf_control_op_exit reports: 0 (the default) a clean exit, any other value an exit with failure, which a supervisor judges as a crash' },
 };
 
 export function bfxImports(env: Env, ext: Caller) {
@@ -31,6 +32,9 @@ export function bfxImports(env: Env, ext: Caller) {
       return 1;
     },
     resumed: (): number => ext.resumes,
+    exit_status(status: bigint): void {
+      ext.exitStatus = BigInt.asUintN(64, status);
+    },
     config(buf: number, len: number): number {
       const p = buf >>> 0;
       const n = Math.min(len >>> 0, text.length);

@@ -143,7 +143,8 @@ export class Host {
     }
     if (outcome.kind === 'fault') {
       this.output({ source: 'host', text: `${ext.name}: ${kind} callback on pp ${ppid} failed: ${describeFault(outcome.fault)}` });
-      const recovered = kind !== 'fail' && ext.callbacks.fail ? this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]).next : 'none';
+      // a call stopped at its deadline took its instance with it: no fail callback is left to call
+      const recovered = kind !== 'fail' && ext.callbacks.fail && outcome.fault.kind !== 'deadline' ? this.deliver(ext, 'fail', ppid, [BF_STATUS_FAILURE_UNKNOWN]).next : 'none';
       if (kind !== 'fail') this.onEnd(ext, { kind: 'fault', fault: outcome.fault, where: kind, ppid });
       return { next: recovered, ended: 'fault' };
     }

@@ -9,6 +9,8 @@ import { bfxImports } from '../boundary/services.js';
 import { ENTRY } from '../loader/check.js';
 import type { LoadedModule } from '../loader/load.js';
 import { ExtensionMemory } from './memory.js';
+import { InlineRunner, type Runner, type SlotTable } from './runner.js';
+import { ExtensionWorker, WorkerRunner } from './worker/runner.js';
 import { capture, restore, SnapshotError, type InstanceState } from './snapshot.js';
 import { classify, ExtensionAbort, type Fault } from './trap.js';
 
@@ -23,6 +25,16 @@ export interface ExtensionOptions {
   memory?: ExtensionMemory;
   /** more import namespaces, for benchmarks that measure against a baseline */
   extraImports?: Record<string, Record<string, (...args: never[]) => unknown>>;
+  /**
+   * Each call into the extension's CPU budget, in milliseconds: the instance
+   * then runs in a worker thread of its own, which is terminated when a call
+   * runs past it. Undefined: the instance runs in the host's thread, unbounded.
+   */
+  budgetMs?: number;
+  /** the worker a restarted instance runs in: its last instance's, when that one is done with */
+  worker?: ExtensionWorker;
+  /** keep the state globals known after every call, even one that had to be stopped (state resume) */
+  mirrorGlobals?: boolean;
 }
 
 /**
@@ -58,13 +70,14 @@ export class Extension implements Caller {
   readonly name: string;
   readonly memory: ExtensionMemory;
   handle: bigint | undefined = undefined;
-  readonly table: WebAssembly.Table | undefined;
+  readonly table: SlotTable | undefined;
   readonly tableTypes: Caller['tableTypes'];
   readonly callbacks: Caller['callbacks'] = {};
   readonly callbackSlots: Caller['callbackSlots'] = {};
   supervised = false;
   checkpointWanted = false;
   resumes = 0;
+  exitStatus = 0n;
   waiting = false;
   readonly calls = new Float64Array(BF_SYSCALLS.length);
   readonly pages = new Map<number, MappedPage>();
@@ -74,7 +87,7 @@ export class Extension implements Caller {
   readonly faults: RecordedFault[] = [];
   /** VM exits delivered to it, by exit reason */
   readonly exits = new Map<bigint, number>();
-  readonly instance: WebAssembly.Instance | undefined;
+  readonly runner: Runner | undefined;
   private line = '';
 
   constructor(readonly id: number, readonly loaded: LoadedModule, env: Env, opts: ExtensionOptions, private readonly output: ExtensionOutput) {
@@ -99,13 +112,37 @@ export class Extension implements Caller {
     };
     try {
       // the module's start function (AssemblyScript's top-level code) runs here
-      this.instance = new WebAssembly.Instance(loaded.module, imports);
-      const table = this.instance.exports.table;
-      this.table = table instanceof WebAssembly.Table ? table : undefined;
+      this.runner = opts.budgetMs === undefined
+        ? new InlineRunner(loaded.module, imports)
+        : new WorkerRunner(loaded.module, imports, this.memory.memory, opts.budgetMs, {
+          exports: [ENTRY], globals: loaded.stateGlobals, mirror: opts.mirrorGlobals ?? false, worker: opts.worker,
+        });
+      this.table = this.runner.table;
     } catch (e) {
       this.state = e instanceof ExtensionExit ? 'exited' : 'faulted';
       if (!(e instanceof ExtensionExit)) this.faults.push({ where: 'start', ppid: 0, fault: classify(e) });
     }
+  }
+
+  /** the instance, when it runs in the host's thread */
+  get instance(): WebAssembly.Instance | undefined {
+    return this.runner?.instance;
+  }
+
+  /** the worker it runs in, while that worker can take another instance */
+  get worker(): ExtensionWorker | undefined {
+    return this.runner instanceof WorkerRunner && this.runner.worker.alive ? this.runner.worker : undefined;
+  }
+
+  /** ends its worker, if it has one; resolves once that thread is gone */
+  dispose(): Promise<void> {
+    this.runner?.dispose();
+    return this.settled();
+  }
+
+  /** resolves once no code of it runs any more: a stopped worker's thread has ended */
+  settled(): Promise<void> {
+    return this.runner?.settled() ?? Promise.resolve();
   }
 
   debug(text: string): void {
@@ -124,16 +161,19 @@ export class Extension implements Caller {
       return { kind: 'returned' };
     } catch (e) {
       if (e instanceof ExtensionExit) return { kind: 'exited' };
-      return { kind: 'fault', fault: classify(e) };
+      const fault = classify(e);
+      // its worker was terminated: nothing of this instance can be called again
+      if (fault.kind === 'deadline') this.state = 'faulted';
+      return { kind: 'fault', fault };
     }
   }
 
   /** calls the entry point, as Bareflank's loader does, with the spec versions the host speaks */
   start(): Outcome {
-    if (this.state !== 'loaded' || !this.instance) return { kind: 'returned' };
-    const entry = this.instance.exports[ENTRY] as (version: number) => void;
+    const runner = this.runner;
+    if (this.state !== 'loaded' || !runner) return { kind: 'returned' };
     this.state = 'running';
-    const outcome = this.call(() => entry(BF_SPEC_ID1_MASK));
+    const outcome = this.call(() => runner.callExport(ENTRY, [BF_SPEC_ID1_MASK]));
     if (outcome.kind === 'exited') this.state = 'exited';
     else if (outcome.kind === 'fault') {
       this.state = 'faulted';
@@ -154,9 +194,9 @@ export class Extension implements Caller {
 
   /** what a new instance needs of this one to take its place: its state, and what the host keeps of it */
   carry(): Carried {
-    if (!this.instance) throw new SnapshotError(`${this.name} has no instance to take a state from`);
+    if (!this.runner) throw new SnapshotError(`${this.name} has no instance to take a state from`);
     return {
-      state: capture(this.instance, this.memory, this.loaded.stateGlobals),
+      state: capture(this.runner, this.memory, this.loaded.stateGlobals),
       handle: this.handle,
       slots: { ...this.callbackSlots },
       pages: new Map(this.pages),
@@ -170,8 +210,8 @@ export class Extension implements Caller {
    * The entry point is not called again: the instance waits for callbacks.
    */
   adopt(c: Carried, mapPage: (phys: bigint, bytes: Uint8Array) => void): void {
-    if (!this.instance || this.state !== 'loaded') throw new SnapshotError(`${this.name} cannot take a state: it is ${this.state}`);
-    restore(this.instance, this.memory, this.loaded.stateGlobals, c.state);
+    if (!this.runner || this.state !== 'loaded') throw new SnapshotError(`${this.name} cannot take a state: it is ${this.state}`);
+    restore(this.runner, this.memory, this.loaded.stateGlobals, c.state);
     this.handle = c.handle;
     for (const [kind, slot] of Object.entries(c.slots) as [CallbackKind, number][]) {
       const fn = this.table?.get(slot) as ((...args: never[]) => unknown) | null;

@@ -11,6 +11,8 @@
 import type { StateGlobal } from '../loader/globals.js';
 import type { ValType } from '../loader/inspect.js';
 import type { ExtensionMemory } from './memory.js';
+import { GlobalAccessError, type Runner } from './runner.js';
+import { WorkerGone } from './trap.js';
 
 /**
  * The memory is copied in pieces of this many bytes (a WebAssembly page),
@@ -45,15 +47,23 @@ const CARRIED: Record<ValType, 'number' | 'bigint' | undefined> = {
   i32: 'number', i64: 'bigint', f32: 'number', f64: 'number', v128: undefined, funcref: undefined, externref: undefined,
 };
 
-function stateGlobal(instance: WebAssembly.Instance, g: StateGlobal): WebAssembly.Global {
+/** refuses a global whose value cannot be carried to another instance */
+function checkType(g: StateGlobal): void {
   if (!CARRIED[g.type]) {
     throw new SnapshotError(`global ${g.index} is a ${g.type}: ${g.type === 'v128' ? 'JavaScript cannot read its value' : 'a reference means nothing in another instance'}, so the instance's state cannot be kept`);
   }
-  const e = instance.exports[g.name];
-  if (!(e instanceof WebAssembly.Global)) {
-    throw new SnapshotError(`the instance exports no global "${g.name}": it was not made from the LoadedModule whose stateGlobals were given`);
+}
+
+/** reads and writes an instance's state globals, wherever the instance runs (host/sandbox/runner.ts) */
+export type GlobalAccess = Pick<Runner, 'readGlobals' | 'writeGlobals'>;
+
+function access<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof GlobalAccessError || e instanceof WorkerGone) throw new SnapshotError(e.message);
+    throw e;
   }
-  return e;
 }
 
 function view(memory: ExtensionMemory): Buffer {
@@ -65,8 +75,10 @@ function isZero(buf: Buffer, at: number): boolean {
 }
 
 /** the instance's state now: a copy, which later calls into the instance do not change */
-export function capture(instance: WebAssembly.Instance, memory: ExtensionMemory, globals: readonly StateGlobal[]): InstanceState {
-  const values = globals.map((g) => ({ index: g.index, type: g.type, value: stateGlobal(instance, g).value as GlobalValue }));
+export function capture(instance: GlobalAccess, memory: ExtensionMemory, globals: readonly StateGlobal[]): InstanceState {
+  globals.forEach(checkType);
+  const read = access(() => instance.readGlobals(globals));
+  const values = globals.map((g, i) => ({ index: g.index, type: g.type, value: read[i] }));
   const buf = view(memory);
   const chunks: number[] = [];
   for (let at = 0; at < memory.size; at += CHUNK) if (!isZero(buf, at)) chunks.push(at);
@@ -80,7 +92,7 @@ export function capture(instance: WebAssembly.Instance, memory: ExtensionMemory,
  * (a new one, or the same) and the memory that instance imports. Everything
  * is checked before anything is written: a refused state changes nothing.
  */
-export function restore(instance: WebAssembly.Instance, memory: ExtensionMemory, globals: readonly StateGlobal[], state: InstanceState): void {
+export function restore(instance: GlobalAccess, memory: ExtensionMemory, globals: readonly StateGlobal[], state: InstanceState): void {
   if (state.size !== memory.size) {
     throw new SnapshotError(`the state is of a memory of ${state.size} bytes; this memory has ${memory.size}`);
   }
@@ -92,11 +104,10 @@ export function restore(instance: WebAssembly.Instance, memory: ExtensionMemory,
   if (shape(state.globals) !== shape(globals)) {
     throw new SnapshotError(`the state holds globals [${shape(state.globals)}] but this module's are [${shape(globals)}]: it was captured from another module`);
   }
-  const targets = globals.map((g, i) => {
-    const target = stateGlobal(instance, g);
+  globals.forEach((g, i) => {
+    checkType(g);
     const { value } = state.globals[i];
     if (typeof value !== CARRIED[g.type]) throw new SnapshotError(`global ${g.index} is a ${g.type}, but the state holds ${typeof value} ${String(value)} for it`);
-    return target;
   });
   try {
     memory.freePageList = state.freePages; // checks every page before it sets the list
@@ -116,5 +127,5 @@ export function restore(instance: WebAssembly.Instance, memory: ExtensionMemory,
       memory.u8.fill(0, at, at + CHUNK);
     }
   }
-  targets.forEach((t, i) => (t.value = state.globals[i].value));
+  access(() => instance.writeGlobals(globals, state.globals.map((g) => g.value)));
 }

@@ -33,11 +33,12 @@ export function isCrash(end: End): end is Extract<End, { kind: CrashClass }> {
   return end.kind !== 'exit';
 }
 
-/** a crash as the sandbox names it (host/sandbox/trap.ts), as the policy classes it */
-export function fromFault(f: Fault): End {
+/** a crash as the sandbox names it (host/sandbox/trap.ts), as the policy classes it; where: the call it ended */
+export function fromFault(f: Fault, where = 'entry point'): End {
   switch (f.kind) {
     case 'trap': return f.trap === 'out-of-memory' ? { kind: 'memory-limit', message: f.message } : { kind: 'trap', trap: f.trap ?? 'other', message: f.message };
     case 'abort': return { kind: 'abort', message: f.message, file: f.file, line: f.line, column: f.column };
+    case 'deadline': return { kind: 'deadline', callback: where, budgetMs: f.budgetMs ?? 0 };
     case 'host': return { kind: 'host-fault', message: f.message };
   }
 }
@@ -48,7 +49,7 @@ export function describeEnd(end: End): string {
     case 'trap': return `trap ${end.trap}: ${end.message}`;
     case 'abort': return `abort: ${end.message}${end.file ? ` (${end.file}:${end.line ?? 0}:${end.column ?? 0})` : ''}`;
     case 'exit-failure': return `exit with failure: ${end.message}`;
-    case 'deadline': return `deadline: the ${end.callback} callback ran past its ${end.budgetMs} ms budget`;
+    case 'deadline': return `deadline: the ${end.callback}${end.callback === 'entry point' ? '' : ' callback'} ran past its ${end.budgetMs} ms budget`;
     case 'memory-limit': return `memory limit: ${end.message}`;
     case 'host-fault': return `host fault: ${end.message}`;
   }

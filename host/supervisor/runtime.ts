@@ -6,7 +6,8 @@
 import type { Microkernel, ResourceKind } from '../backend/microkernel.js';
 import { destroy } from '../boundary/lifecycle.js';
 import { LIVE, type ResourceChange } from '../boundary/records.js';
-import { AS_STACK_POINTER, globalNames } from '../loader/globals.js';
+import { AS_STACK_POINTER, globalNames, type StateGlobal } from '../loader/globals.js';
+import type { GlobalValue } from '../sandbox/snapshot.js';
 import { LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, type InstanceEnd, type OutputLine } from '../run/host.js';
 import type { CallbackKind } from '../abi/bf.js';
@@ -85,8 +86,8 @@ interface Daemon {
   carried?: Carried;
   /** AssemblyScript's shadow stack pointer between two calls, when the module names it */
   stackTop?: number;
-  /** the export that is that pointer; null when the module names none; undefined until looked up */
-  stackPointerExport?: string | null;
+  /** the state global that is that pointer; null when the module names none; undefined until looked up */
+  stackPointer?: StateGlobal | null;
 }
 
 export class Supervisor {
@@ -131,7 +132,11 @@ export class Supervisor {
 
   private options(d: Daemon): ExtensionOptions {
     const m = d.spec.manifest;
-    return { config: d.spec.config, syscalls: m.allow.syscalls, msrs: m.allow.msrs };
+    // each instance in a worker of its own, so that a call past its budget can be stopped
+    return {
+      config: d.spec.config, syscalls: m.allow.syscalls, msrs: m.allow.msrs,
+      budgetMs: m.callbackBudgetMs, mirrorGlobals: m.state === 'resume', worker: d.ext?.worker,
+    };
   }
 
   private event(subject: string, text: string): void {
@@ -155,10 +160,10 @@ export class Supervisor {
     }
     for (const d of this.daemons) this.startInstance(d, false);
     for (;;) {
-      this.judge();
+      await this.judge();
       await this.host.loopAsync(stop, () => this.daemons.some((d) => d.ended !== undefined || this.due(d)));
       if (stop?.aborted) break;
-      this.judge();
+      await this.judge();
       const waiting = this.daemons.filter((d) => d.state === 'Backoff').sort((a, b) => a.restartAt! - b.restartAt!);
       if (!waiting.length) {
         if (this.host.pps.some((p) => p.state === 'running')) continue;
@@ -170,6 +175,7 @@ export class Supervisor {
       for (const d of waiting) if (this.due(d)) this.restart(d, 'policy');
     }
     for (const d of this.daemons) d.ext.flush();
+    await Promise.all(this.daemons.map((d) => d.ext.dispose()));
     if (this.statusWanted) this.onStatus(this.status());
   }
 
@@ -185,7 +191,7 @@ export class Supervisor {
         this.host.start(d.ext);
         if ((d.ext.state as Extension['state']) === 'waiting') {
           this.host.bootstrap(d.ext);
-          d.stackTop ??= this.stackPointer(d)?.value as number | undefined;
+          d.stackTop ??= this.stackPointer(d) as number | undefined;
           // Running once its processors are bootstrapped: a crash in bootstrap is judged like any other
           this.enter(d, 'Running');
           this.event(d.name, restart ? `restarted (${d.restarts} so far)` : 'started');
@@ -200,13 +206,20 @@ export class Supervisor {
   private ended(ext: Extension, end: InstanceEnd): void {
     const d = this.byId.get(ext.id);
     if (!d || d.ext !== ext || d.ended || d.stopping) return;
-    d.ended = end.kind === 'exit' ? { kind: 'exit' } : fromFault(end.fault);
+    d.ended = end.kind === 'exit'
+      ? (ext.exitStatus === 0n ? { kind: 'exit' } : { kind: 'exit-failure', message: `bf_control_op_exit with status 0x${ext.exitStatus.toString(16)} (bfx_exit_status)` })
+      : fromFault(end.fault, end.where === 'main' ? 'entry point' : end.where);
     d.endedIn = end.kind === 'exit' ? undefined : end.where;
     d.endedAt = performance.now();
   }
 
-  /** the policy's word on each instance that ended */
-  private judge(): void {
+  /**
+   * The policy's word on each instance that ended — once a worker stopped at
+   * its deadline has ended: until then it could still write to the memory
+   * that its state policy keeps, resets or restores.
+   */
+  private async judge(): Promise<void> {
+    await Promise.all(this.daemons.map((d) => (d.ended?.kind === 'deadline' ? d.ext.settled() : undefined)));
     for (const d of this.daemons) {
       const end = d.ended;
       if (!end) continue;
@@ -298,8 +311,7 @@ export class Supervisor {
       if (d.spec.manifest.state === 'resume') carried.resumes++;
       d.ext.adopt(carried, (phys, bytes) => this.host.mk.mapPage(phys, bytes));
       // a trap left the shadow stack where the crashed call had it: between two calls it is at its top
-      const sp = this.stackPointer(d);
-      if (sp && d.stackTop !== undefined) sp.value = d.stackTop;
+      if (d.stackTop !== undefined) this.stackPointer(d, d.stackTop);
       this.enter(d, 'Running');
       this.event(d.name, `${d.spec.manifest.state === 'resume' ? 'resumed' : 'restarted from its checkpoint'} (${d.restarts} restart${d.restarts === 1 ? '' : 's'} so far)`);
       this.host.redeliver(d.ext);
@@ -412,16 +424,26 @@ export class Supervisor {
     return changed;
   }
 
-  /** the instance's AssemblyScript shadow stack pointer, exported by the loader, when the module names it */
-  private stackPointer(d: Daemon): WebAssembly.Global | undefined {
-    if (d.stackPointerExport === undefined) {
+  /**
+   * The instance's AssemblyScript shadow stack pointer (exported by the
+   * loader, when the module names it): its value, or set to `to`.
+   */
+  private stackPointer(d: Daemon, to?: number): GlobalValue | undefined {
+    if (d.stackPointer === undefined) {
       // the module's name section, read once per daemon: every instance has the same globals
       const loaded = d.spec.loaded;
       const index = [...globalNames(loaded.module)].find(([, n]) => n === AS_STACK_POINTER)?.[0];
-      d.stackPointerExport = loaded.stateGlobals.find((x) => x.index === index)?.name ?? null;
+      d.stackPointer = loaded.stateGlobals.find((x) => x.index === index) ?? null;
     }
-    const exported = d.stackPointerExport === null ? undefined : d.ext.instance?.exports[d.stackPointerExport];
-    return exported instanceof WebAssembly.Global ? exported : undefined;
+    const g = d.stackPointer;
+    if (g === null || !d.ext.runner) return undefined;
+    try {
+      if (to === undefined) return d.ext.runner.readGlobals([g])[0];
+      d.ext.runner.writeGlobals([g], [to]);
+    } catch (e) {
+      this.event(d.name, `its stack pointer could not be ${to === undefined ? 'read' : 'set'}: ${(e as Error).message}`);
+    }
+    return undefined;
   }
 
   private daemon(name: string): Daemon {

@@ -3,6 +3,7 @@
 // memory, or the same one), and an older state rolls everything back. The
 // counter fixture keeps one counter in a module-level `let` and one in a
 // heap object, which only survive together with the runtime's own globals.
+import { InlineRunner } from '../../host/sandbox/runner.js';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Sim } from '../../host/backend/sim/sim.js';
@@ -53,8 +54,8 @@ function counts(i: WebAssembly.Instance): [number, number, number] {
   return [c.globalCount(), c.heapCount(), c.historyCheck()];
 }
 
-const take = (ext: Extension) => capture(ext.instance!, ext.memory, loaded.stateGlobals);
-const give = (ext: Extension, s: InstanceState) => restore(ext.instance!, ext.memory, loaded.stateGlobals, s);
+const take = (ext: Extension) => capture(ext.runner!, ext.memory, loaded.stateGlobals);
+const give = (ext: Extension, s: InstanceState) => restore(ext.runner!, ext.memory, loaded.stateGlobals, s);
 
 describe('the fixture', () => {
   it('has its lets and the runtime state as state globals, of every number type', () => {
@@ -97,7 +98,7 @@ describe('capture, then restore into a new instance', () => {
     });
     // the new instance's globals are fresh; the memory under it is the old one's, now inconsistent with them
     expect(api(again).globalCount()).toBe(0);
-    restore(again, a.memory, loaded.stateGlobals, s);
+    restore(new InlineRunner(again), a.memory, loaded.stateGlobals, s);
     expect(counts(again)).toEqual([7, 7, 7]);
     bump(again, 2);
     expect(counts(again)).toEqual([9, 9, 9]);
@@ -227,11 +228,11 @@ describe('a state that does not fit', () => {
     bump(b.instance!, 9);
 
     const small = new ExtensionMemory(loaded.pages / 2, loaded.pool);
-    expect(() => restore(b.instance!, small, loaded.stateGlobals, s)).toThrow(`the state is of a memory of ${b.memory.size} bytes; this memory has ${small.size}`);
+    expect(() => restore(b.runner!, small, loaded.stateGlobals, s)).toThrow(`the state is of a memory of ${b.memory.size} bytes; this memory has ${small.size}`);
 
     const hello = await load(join(ROOT, 'extensions', 'hello'));
     untouched(b, () => give(b, { ...s, globals: s.globals.slice(1) }), /the state holds globals \[.*\] but this module's are \[0:i32 .*\]: it was captured from another module/);
-    untouched(b, () => restore(b.instance!, b.memory, hello.stateGlobals, s), /captured from another module/);
+    untouched(b, () => restore(b.runner!, b.memory, hello.stateGlobals, s), /captured from another module/);
     untouched(b, () => give(b, { ...s, freePages: [...s.freePages, 3] }), /the state's free page list: 3 is not a page of this memory's pool/);
     untouched(b, () => give(b, { ...s, chunks: [...s.chunks].reverse() }), /the state's memory pieces are damaged/);
     untouched(b, () => give(b, { ...s, bytes: s.bytes.subarray(CHUNK) }), /the state's memory pieces are damaged/);
@@ -244,9 +245,9 @@ describe('a state that does not fit', () => {
     const a = instance();
     const hello = await load(join(ROOT, 'extensions', 'hello'));
     const h = new WebAssembly.Instance(hello.module, { env: { memory: a.memory.memory, abort: () => {} }, bf: stubs(hello.module) });
-    expect(() => capture(h, a.memory, loaded.stateGlobals)).toThrow(/the instance exports no global "bfx:global:\d+": it was not made from the LoadedModule whose stateGlobals were given/);
-    expect(() => capture(a.instance!, a.memory, [{ name: 'bfx:global:0', index: 0, type: 'v128' }])).toThrow('global 0 is a v128: JavaScript cannot read its value');
-    expect(() => capture(a.instance!, a.memory, [{ name: 'bfx:global:0', index: 0, type: 'funcref' }])).toThrow('global 0 is a funcref: a reference means nothing in another instance');
+    expect(() => capture(new InlineRunner(h), a.memory, loaded.stateGlobals)).toThrow(/the instance exports no global "bfx:global:\d+": it was not made from the LoadedModule whose stateGlobals were given/);
+    expect(() => capture(a.runner!, a.memory, [{ name: 'bfx:global:0', index: 0, type: 'v128' }])).toThrow('global 0 is a v128: JavaScript cannot read its value');
+    expect(() => capture(a.runner!, a.memory, [{ name: 'bfx:global:0', index: 0, type: 'funcref' }])).toThrow('global 0 is a funcref: a reference means nothing in another instance');
   });
 });
 

@@ -36,21 +36,26 @@ const restart = (policy: string, max = 3) => ({ restart: { policy, intensity: { 
 const ENDS = {
   trap: 'unreachable@vmexit',
   abort: 'abort@vmexit',
+  'exit-failure': 'exit-failure@vmexit', // bfx_exit_status(1), then bf_control_op_exit
+  deadline: 'runaway@vmexit', // a loop that never ends, stopped at the budget below
   exit: 'bad-args', // makes its syscalls in its entry point, then bf_control_op_exit: a clean end
 } as const;
 
+/** the CPU budget of each call in these tests: what a runaway runs before its worker is terminated */
+const BUDGET_MS = 200;
+
 describe('each policy × each end: restarts exactly as the policy says, and the intensity stops the loop', () => {
   const expected: Record<string, Record<keyof typeof ENDS, [number, string]>> = {
-    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], exit: [0, 'Stopped'] },
-    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], exit: [0, 'Stopped'] },
-    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], exit: [3, 'Failed'] },
-    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], exit: [0, 'Stopped'] },
+    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], 'exit-failure': [0, 'Failed'], deadline: [0, 'Failed'], exit: [0, 'Stopped'] },
+    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], 'exit-failure': [1, 'Failed'], deadline: [1, 'Failed'], exit: [0, 'Stopped'] },
+    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], exit: [3, 'Failed'] },
+    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], exit: [0, 'Stopped'] },
   };
   for (const [policy, row] of Object.entries(expected)) {
     for (const [end, [restarts, state]] of Object.entries(row) as [keyof typeof ENDS, [number, string]][]) {
       it(`${policy} after ${end}: ${restarts} restart${restarts === 1 ? '' : 's'}, then ${state}`, async () => {
         const c = clock();
-        const s = new Supervisor(new Sim({ guest: 'cpuid' }), [await daemon('f', 'faulty', ENDS[end], restart(policy))], { now: c.now, sleep: c.sleep });
+        const s = new Supervisor(new Sim({ guest: 'cpuid' }), [await daemon('f', 'faulty', ENDS[end], { ...restart(policy), callback_budget_ms: BUDGET_MS })], { now: c.now, sleep: c.sleep });
         await s.run();
         const st = s.status().extensions[0];
         expect(st.restarts).toBe(restarts);
@@ -74,6 +79,34 @@ describe('each policy × each end: restarts exactly as the policy says, and the 
     await s.run(ac.signal);
     expect(s.status().extensions[0].restarts).toBeGreaterThanOrEqual(5);
     expect(s.status().extensions[0].state).not.toBe('Failed');
+  });
+});
+
+describe('a runaway loop', () => {
+  it('in a vmexit callback is stopped at its budget by terminating its worker; the host and the other extension go on', async () => {
+    const c = clock();
+    const out: string[] = [];
+    const counter = await load(join(ROOT, 'test', 'supervisor', 'fixtures', 'counter'));
+    // two processors: faulty's VPS on pp 0 loops in its first exit; the counter takes pp 1 (its bootstrap comes last)
+    const s = new Supervisor(new Sim({ pps: 2 }), [
+      await daemon('runaway', 'faulty', ENDS.deadline, { ...restart('never'), callback_budget_ms: BUDGET_MS }),
+      { manifest: manifestFrom({ name: 'counter', module: 'counter', dependencies: ['runaway'] }, 'counter.json'), loaded: counter, config: '0,0,pp:1' },
+    ], { now: c.now, sleep: c.sleep, onOutput: (l) => out.push(l.source === 'guest' ? `guest ${l.ppid} ${l.text}` : l.source === 'extension' ? `${l.extension} ${l.text}` : l.text) });
+    const started = performance.now();
+    await s.run();
+    const took = performance.now() - started;
+    const [runaway, other] = s.status().extensions;
+    expect(runaway).toMatchObject({ name: 'runaway', state: 'Failed', lastCrash: { class: 'deadline' } });
+    expect(runaway.lastCrash?.cause).toBe(`deadline: the vmexit callback ran past its ${BUDGET_MS} ms budget`);
+    // it did run its whole budget: the loop really ran, and was not refused up front
+    expect(took).toBeGreaterThanOrEqual(BUDGET_MS);
+    // the counter served every exit of its guest on pp 1, after the runaway was stopped on pp 0
+    expect(other).toMatchObject({ name: 'counter', state: 'Running', restarts: 0 });
+    // (the host names an extension by its module: faulty)
+    const stopped = out.findIndex((l) => /^faulty: vmexit callback on pp 0 failed: deadline/.test(l));
+    expect(stopped, out.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(out.slice(stopped)).toContain('guest 1 cpuid(1) hypervisor-bit=0');
+    expect(out).toContain('counter exit 3 resumed 0');
   });
 });
 

@@ -15,14 +15,21 @@ export interface StateBackend {
   boot(guest: string): Promise<{ mk: Microkernel; end(): Promise<void> }>;
 }
 
+/** how the counter's instance ends: a trap, or a runaway loop its CPU budget stops */
+const CRASHES = { trap: '', runaway: ',loop' } as const;
+
 export function stateCases(backend: StateBackend): void {
-  describe(`state on ${backend.name}: what a restarted instance starts from (a counter in extension memory shows it)`, () => {
+  for (const [crash, suffix] of Object.entries(CRASHES)) stateCasesAfter(backend, crash, suffix);
+}
+
+function stateCasesAfter(backend: StateBackend, crash: string, suffix: string): void {
+  describe(`state on ${backend.name} after a ${crash}: what a restarted instance starts from (a counter in extension memory shows it)`, () => {
     const counter = () => load(join(ROOT, 'test', 'supervisor', 'fixtures', 'counter'));
     async function run(state: string, config: string) {
       const lines: string[] = [];
       const spec: DaemonSpec = {
-        manifest: manifestFrom({ name: 'counter', module: 'counter', state, restart: { policy: 'once', backoff: { initial_ms: 1 } } }, 'counter.json'),
-        loaded: await counter(), config,
+        manifest: manifestFrom({ name: 'counter', module: 'counter', state, restart: { policy: 'once', backoff: { initial_ms: 1 } }, callback_budget_ms: 200 }, 'counter.json'),
+        loaded: await counter(), config: `${config.includes(',') ? config : `${config},0`}${suffix}`,
       };
       const { mk, end } = await backend.boot('cpuid-loop:8');
       try {
