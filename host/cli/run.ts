@@ -1,5 +1,6 @@
 // bfx run: extensions on a microkernel, their output and the guests'
 // consoles as they come, then a summary.
+import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Arch } from '../backend/microkernel.js';
@@ -36,6 +37,11 @@ Options:
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
+  --budget <ms>     the CPU time one call into an extension (its entry point,
+                    or one callback) may take (default ${DEFAULT_CALLBACK_BUDGET_MS}): each extension
+                    runs in a worker thread, terminated when a call runs past
+                    it; 0 runs them in bfx's own thread, faster, but nothing
+                    then stops a call that never returns
   --json            one JSON object at the end, nothing else on stdout
   --quiet           only the summary
   -h, --help        this help
@@ -58,6 +64,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     config: { type: 'string' },
     image: { type: 'string' },
     'max-exits': { type: 'string' },
+    budget: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -77,6 +84,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
+  const budget = integer('budget', values.budget, 0, 86_400_000) ?? DEFAULT_CALLBACK_BUDGET_MS;
   const pools = parsePools(values.pools);
   const guest = values.guest ?? SIM_DEFAULTS.guest;
   try {
@@ -119,12 +127,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const { mk, qemu } = opened;
   const host = new Host(mk, { maxExits, timeoutMs: timeout === undefined ? undefined : timeout * 1000, onOutput: show });
-  for (const m of modules) host.add(m, { config: values.config });
+  for (const m of modules) host.add(m, { config: values.config, budgetMs: budget === 0 ? undefined : budget });
   let interrupted: string | undefined;
   try {
     interrupted = (await interruptible((stop) => host.runAsync(stop))).signal;
   } finally {
     mk.close();
+    await Promise.all(host.extensions.map((e) => e.dispose()));
   }
   if (interrupted) say(`bfx: ${interrupted}: the run stopped; ${qemu ? 'stopping QEMU' : 'here is what it did'}`);
   const ended = await qemu?.shutdown();

@@ -151,6 +151,20 @@ describe.concurrent('runs that fail: exit 1', () => {
     expect(j.output).toContainEqual({ source: 'host', text: 'faulty: bootstrap callback on pp 0 failed: trap indirect-call-null: null function or function signature mismatch' });
   });
 
+  it('a runaway vmexit callback is stopped at --budget: its worker terminated, the deadline in the summary', async ({ expect }) => {
+    const r = await bfx(['run', 'extensions/faulty', '--config', 'runaway@vmexit', '--budget', '300']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('faulty | faulty: runaway in vmexit on pp 0\n');
+    expect(r.stderr).toContain('bfx    | faulty: vmexit callback on pp 0 failed: deadline: it ran past its CPU budget of 300 ms; its worker was terminated\n');
+    expect(r.stdout).toContain('    fault in vmexit on pp0: deadline: it ran past its CPU budget of 300 ms; its worker was terminated\n');
+  });
+
+  it('--budget 0: the extension runs in bfx\'s own thread, as fast, with the same result', async ({ expect }) => {
+    const r = await bfx(['run', 'extensions/cpuid', '--budget', '0', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).output).toContainEqual({ source: 'guest', ppid: 0, text: SIGNATURE });
+  });
+
   it('--max-exits: the limit stops the run', async ({ expect }) => {
     const r = await bfx(['run', 'extensions/cpuid', '--max-exits', '1']);
     expect(r.exitCode).toBe(1);

@@ -184,7 +184,7 @@ describe('faulty bad-args', () => {
 
 describe('faulty, told nothing or nonsense', () => {
   const HOW = 'say how to fail with --config <mode>[@<where>]; the modes are '
-    + 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, bad-args; '
+    + 'unreachable, out-of-bounds, divide-by-zero, stack-overflow, null-call, abort, out-of-memory, runaway, exit-failure, bad-args; '
     + 'where is main, bootstrap, vmexit (main when not said)';
 
   it.each([

@@ -173,12 +173,15 @@ export class ExtensionWorker {
   kill(): void {
     if (!this.alive) return;
     this.alive = false;
+    // held until its thread has ended, so that whoever awaits settled() sees it end
+    this.worker.ref();
     void this.worker.terminate();
   }
 
   /** ends it between two calls, politely */
   quit(): void {
     if (!this.alive) return;
+    this.worker.ref();
     this.post(HOST_OP.quit);
     this.alive = false;
   }
