@@ -2,7 +2,8 @@
 // same run, each figure the median of repeated rounds with its spread.
 //
 // - syscall round trip: bf_vps_op_read_reg from AssemblyScript through the
-//   boundary to the sim and back, next to an empty import call of the same
+//   boundary to the sim and back, next to an empty import { DEFAULT_CALLBACK_BUDGET_MS } from '../host/supervisor/manifest.js';
+import call of the same
 //   WebAssembly type. Target: at most 5× the empty call.
 // - VM exits handled by the cpuid example on the sim, per second.
 // - the firmware under QEMU: boot to HELLO, and a round trip over the UART.
@@ -87,16 +88,24 @@ async function exitRate() {
   const cpuid = await load(join(ROOT, 'extensions', 'cpuid'));
   const exits = 50_000;
   const rates: number[] = [];
+  const inWorker: number[] = [];
+  const workerStarts: number[] = [];
   for (let r = 0; r < 7; r++) {
-    const host = new Host(new Sim({ guest: `cpuid-loop:${exits}` }));
-    host.add(cpuid);
-    const t0 = performance.now();
-    host.run();
-    const ms = performance.now() - t0;
-    if (host.pps[0].state !== 'halted') throw new Error(`bench: the cpuid loop did not finish: ${host.pps[0].why ?? host.pps[0].state}`);
-    rates.push(host.pps[0].exits / (ms / 1000));
+    // in the host's thread, then in a worker with a budget (bfx run's default): rounds side by side
+    for (const budgetMs of [undefined, DEFAULT_CALLBACK_BUDGET_MS]) {
+      const host = new Host(new Sim({ guest: `cpuid-loop:${exits}` }));
+      const t = performance.now();
+      const ext = host.add(cpuid, { budgetMs });
+      if (budgetMs) workerStarts.push(performance.now() - t);
+      const t0 = performance.now();
+      host.run();
+      const ms = performance.now() - t0;
+      await ext.dispose();
+      if (host.pps[0].state !== 'halted') throw new Error(`bench: the cpuid loop did not finish: ${host.pps[0].why ?? host.pps[0].state}`);
+      (budgetMs ? inWorker : rates).push(host.pps[0].exits / (ms / 1000));
+    }
   }
-  return { exitsPerSecond: figure(rates), exitsPerRound: exits + 3 };
+  return { exitsPerSecond: figure(rates), exitsPerSecondInWorker: figure(inWorker), workerStartMs: figure(workerStarts), exitsPerRound: exits + 3 };
 }
 
 /** the firmware under QEMU: boot to HELLO, and a heartbeat's round trip over the UART from a blocking caller */
@@ -209,7 +218,9 @@ console.log(`  empty import call          ${ns(syscall.emptyImport)}`);
 console.log(`  bf_vps_op_read_reg         ${ns(syscall.readReg)}`);
 console.log(`  bf_vps_op_write_reg        ${ns(syscall.writeReg)}`);
 console.log(`  read_reg / empty call      ${syscall.ratio.median.toFixed(2)}× (middle half ${syscall.ratio.q1.toFixed(2)}–${syscall.ratio.q3.toFixed(2)}); target ≤ ${SYSCALL_TARGET}×: ${met ? 'met' : 'NOT met'}`);
-console.log(`  cpuid exits handled (sim)  ${Math.round(exits.exitsPerSecond.median).toLocaleString('en')} /s (middle half ${Math.round(exits.exitsPerSecond.q1).toLocaleString('en')}–${Math.round(exits.exitsPerSecond.q3).toLocaleString('en')})`);
+console.log(`  cpuid exits handled (sim)  ${Math.round(exits.exitsPerSecond.median).toLocaleString('en')} /s (middle half ${Math.round(exits.exitsPerSecond.q1).toLocaleString('en')}–${Math.round(exits.exitsPerSecond.q3).toLocaleString('en')}), the extension in the host's thread`);
+console.log(`  … in a worker (--budget)   ${Math.round(exits.exitsPerSecondInWorker.median).toLocaleString('en')} /s (middle half ${Math.round(exits.exitsPerSecondInWorker.q1).toLocaleString('en')}–${Math.round(exits.exitsPerSecondInWorker.q3).toLocaleString('en')}); ${(exits.exitsPerSecond.median / exits.exitsPerSecondInWorker.median).toFixed(1)}× slower, the price of a budget`);
+console.log(`  worker start + instantiate ${exits.workerStartMs.median.toFixed(1)} ms (middle half ${exits.workerStartMs.q1.toFixed(1)}–${exits.workerStartMs.q3.toFixed(1)})`);
 if (fw) {
   console.log(`  firmware boot → HELLO      ${fw.bootToHelloMs.median.toFixed(1)} ms (QEMU TCG, start of QEMU to the host's HELLO_ACK; middle half ${fw.bootToHelloMs.q1.toFixed(1)}–${fw.bootToHelloMs.q3.toFixed(1)})`);
   console.log(`  heartbeat over the UART    ${fw.heartbeatRoundTripUs.median.toFixed(0)} µs a round trip (${fw.heartbeatBytes} bytes; middle half ${fw.heartbeatRoundTripUs.q1.toFixed(0)}–${fw.heartbeatRoundTripUs.q3.toFixed(0)})`);
@@ -226,10 +237,12 @@ if (!fw) {
 {
   const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
   const cold = restart.coldStartMs;
-  console.log(`  cold first start           ${us(cold.median)} p50 (compile, instantiate, entry point, bootstrap; middle half ${us(cold.q1)}–${us(cold.q3)})`);
+  console.log(`  cold first start           ${us(cold.median)} p50 (compile, start the worker, instantiate, entry point, bootstrap; middle half ${us(cold.q1)}–${us(cold.q3)})`);
   for (const [state, f] of Object.entries(restart.warmRestartMs)) {
     const ratio = f.median / cold.median;
-    console.log(`  restart after a trap, ${state.padEnd(10)} ${us(f.median)} p50, ${us(f.p99)} p99 (${f.samples} restarts); ${ratio.toFixed(3)} of a cold start: target < 0.1 ${ratio < 0.1 ? 'met' : 'NOT met'}`);
+    // the restart reuses the worker: against a cold start without one's start too, so that the worker alone does not make the target
+    const bare = f.median / (cold.median - exits.workerStartMs.median);
+    console.log(`  restart after a trap, ${state.padEnd(10)} ${us(f.median)} p50, ${us(f.p99)} p99 (${f.samples} restarts); ${ratio.toFixed(3)} of a cold start: target < 0.1 ${ratio < 0.1 ? 'met' : 'NOT met'} (${bare.toFixed(3)} of one less its worker's start)`);
   }
 }
 const out = join(ROOT, 'build', 'bench.json');
