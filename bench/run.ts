@@ -2,14 +2,14 @@
 // same run, each figure the median of repeated rounds with its spread.
 //
 // - syscall round trip: bf_vps_op_read_reg from AssemblyScript through the
-//   boundary to the sim and back, next to an empty import { DEFAULT_CALLBACK_BUDGET_MS } from '../host/supervisor/manifest.js';
-import call of the same
+//   boundary to the sim and back, next to an empty import call of the same
 //   WebAssembly type. Target: at most 5× the empty call.
 // - VM exits handled by the cpuid example on the sim, per second.
 // - the firmware under QEMU: boot to HELLO, and a round trip over the UART.
 // - CPUID exits under QEMU: handled by the cpuid example in WebAssembly over
 //   the UART, next to the same exits handled inside the firmware.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DEFAULT_CALLBACK_BUDGET_MS } from '../host/supervisor/manifest.js';
 import { join } from 'node:path';
 import { Sim } from '../host/backend/sim/sim.js';
 import { compile, stale, target } from '../host/loader/compile.js';

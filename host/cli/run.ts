@@ -1,6 +1,5 @@
 // bfx run: extensions on a microkernel, their output and the guests'
 // consoles as they come, then a summary.
-import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Arch } from '../backend/microkernel.js';
@@ -11,6 +10,7 @@ import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
 import { linePrinter, openTarget } from './target.js';
+import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 
 const TARGETS = ['sim', 'qemu', 'bochs'] as const;
 const ARCHES = ['amd', 'intel'] as const;
