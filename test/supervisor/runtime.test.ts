@@ -38,6 +38,7 @@ const ENDS = {
   abort: 'abort@vmexit',
   'exit-failure': 'exit-failure@vmexit', // bfx_exit_status(1), then bf_control_op_exit
   deadline: 'runaway@vmexit', // a loop that never ends, stopped at the budget below
+  'memory-limit': 'out-of-memory@vmexit', // allocates until the fixed memory is full
   exit: 'bad-args', // makes its syscalls in its entry point, then bf_control_op_exit: a clean end
 } as const;
 
@@ -46,10 +47,10 @@ const BUDGET_MS = 200;
 
 describe('each policy × each end: restarts exactly as the policy says, and the intensity stops the loop', () => {
   const expected: Record<string, Record<keyof typeof ENDS, [number, string]>> = {
-    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], 'exit-failure': [0, 'Failed'], deadline: [0, 'Failed'], exit: [0, 'Stopped'] },
-    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], 'exit-failure': [1, 'Failed'], deadline: [1, 'Failed'], exit: [0, 'Stopped'] },
-    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], exit: [3, 'Failed'] },
-    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], exit: [0, 'Stopped'] },
+    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], 'exit-failure': [0, 'Failed'], deadline: [0, 'Failed'], 'memory-limit': [0, 'Failed'], exit: [0, 'Stopped'] },
+    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], 'exit-failure': [1, 'Failed'], deadline: [1, 'Failed'], 'memory-limit': [1, 'Failed'], exit: [0, 'Stopped'] },
+    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], 'memory-limit': [3, 'Failed'], exit: [3, 'Failed'] },
+    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], 'memory-limit': [3, 'Failed'], exit: [0, 'Stopped'] },
   };
   for (const [policy, row] of Object.entries(expected)) {
     for (const [end, [restarts, state]] of Object.entries(row) as [keyof typeof ENDS, [number, string]][]) {
