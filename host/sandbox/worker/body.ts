@@ -23,8 +23,9 @@ export interface WorkerData {
 
 /** the message that comes with HOST_OP.instantiate */
 export interface InstantiateMessage {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  /** undefined: the one of the last instantiation (each module or memory that crosses is a new object to the worker's heap) */
+  module?: WebAssembly.Module;
+  memory?: WebAssembly.Memory;
   /** the exports a CALL names by -1 - index */
   exports: string[];
   /** the state globals' export names, in the order of the global area */
@@ -51,6 +52,8 @@ export function workerBody(): void {
   let exportNames: string[] = [];
   let globals: { g: WebAssembly.Global; bigint: boolean }[] = [];
   let seen = Atomics.load(ctl, CTL.toWorker);
+  let module: WebAssembly.Module | undefined;
+  let memory: WebAssembly.Memory | undefined;
 
   function post(op: number): void {
     ctl[CTL.workerOp] = op;
@@ -122,17 +125,19 @@ export function workerBody(): void {
   }
 
   function instantiate(m: InstantiateMessage): void {
+    module = m.module ?? module;
+    memory = m.memory ?? memory;
     const imports: Record<string, Record<string, unknown>> = {};
     let n = 0;
-    for (const imp of WebAssembly.Module.imports(m.module)) {
+    for (const imp of WebAssembly.Module.imports(module!)) {
       imports[imp.module] ??= {};
-      if (imp.kind === 'memory') imports[imp.module][imp.name] = m.memory;
+      if (imp.kind === 'memory') imports[imp.module][imp.name] = memory;
       else if (imp.kind === 'function') {
         imports[imp.module][imp.name] = stub(n++);
       }
     }
     attempt(() => {
-      instance = new WebAssembly.Instance(m.module, imports as WebAssembly.Imports);
+      instance = new WebAssembly.Instance(module!, imports as WebAssembly.Imports);
       const t = instance.exports.table;
       table = t instanceof WebAssembly.Table ? t : undefined;
       exportNames = m.exports;

@@ -158,8 +158,16 @@ export class ExtensionWorker {
     }
   }
 
+  /** what the worker holds from its last instantiation */
+  private module: WebAssembly.Module | undefined;
+  private memory: WebAssembly.Memory | undefined;
+
   instantiate(m: InstantiateMessage, imports: readonly Callable[], budgetMs: number): Ready {
-    this.port.postMessage(m);
+    // a restart's module and memory are the ones the worker has: they do not cross again
+    const same = { module: m.module === this.module ? undefined : m.module, memory: m.memory === this.memory ? undefined : m.memory };
+    this.module = m.module;
+    this.memory = m.memory;
+    this.port.postMessage({ ...m, ...same });
     this.exchange(HOST_OP.instantiate, imports, budgetMs);
     return this.received<Ready>();
   }
