@@ -9,6 +9,7 @@ import { Sim } from '../../host/backend/sim/sim.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Ledger } from '../../host/supervisor/ledger.js';
+import { BUDGET_MS, ENDS, policyCases } from './policies.js';
 import { stateCases } from './states.js';
 import { manifestFrom } from '../../host/supervisor/manifest.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
@@ -32,42 +33,11 @@ async function daemon(name: string, ext: string, config: string, manifest: Recor
 
 const restart = (policy: string, max = 3) => ({ restart: { policy, intensity: { max_restarts: max, window_seconds: 3600 }, backoff: { initial_ms: 10, factor: 2, cap_ms: 25, reset_after_ms: 600_000 } } });
 
-/** how each end is made to happen by the faulty example, every instance */
-const ENDS = {
-  trap: 'unreachable@vmexit',
-  abort: 'abort@vmexit',
-  'exit-failure': 'exit-failure@vmexit', // bfx_exit_status(1), then bf_control_op_exit
-  deadline: 'runaway@vmexit', // a loop that never ends, stopped at the budget below
-  'memory-limit': 'out-of-memory@vmexit', // allocates until the fixed memory is full
-  exit: 'bad-args', // makes its syscalls in its entry point, then bf_control_op_exit: a clean end
-} as const;
+const sim = { name: 'sim', boot: async (guest: string) => ({ mk: new Sim({ guest }), end: async () => {} }) };
 
-/** the CPU budget of each call in these tests: what a runaway runs before its worker is terminated */
-const BUDGET_MS = 200;
+policyCases(sim);
 
-describe('each policy × each end: restarts exactly as the policy says, and the intensity stops the loop', () => {
-  const expected: Record<string, Record<keyof typeof ENDS, [number, string]>> = {
-    never: { trap: [0, 'Failed'], abort: [0, 'Failed'], 'exit-failure': [0, 'Failed'], deadline: [0, 'Failed'], 'memory-limit': [0, 'Failed'], exit: [0, 'Stopped'] },
-    once: { trap: [1, 'Failed'], abort: [1, 'Failed'], 'exit-failure': [1, 'Failed'], deadline: [1, 'Failed'], 'memory-limit': [1, 'Failed'], exit: [0, 'Stopped'] },
-    always: { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], 'memory-limit': [3, 'Failed'], exit: [3, 'Failed'] },
-    'on-failure': { trap: [3, 'Failed'], abort: [3, 'Failed'], 'exit-failure': [3, 'Failed'], deadline: [3, 'Failed'], 'memory-limit': [3, 'Failed'], exit: [0, 'Stopped'] },
-  };
-  for (const [policy, row] of Object.entries(expected)) {
-    for (const [end, [restarts, state]] of Object.entries(row) as [keyof typeof ENDS, [number, string]][]) {
-      it(`${policy} after ${end}: ${restarts} restart${restarts === 1 ? '' : 's'}, then ${state}`, async () => {
-        const c = clock();
-        const s = new Supervisor(new Sim({ guest: 'cpuid' }), [await daemon('f', 'faulty', ENDS[end], { ...restart(policy), callback_budget_ms: BUDGET_MS })], { now: c.now, sleep: c.sleep });
-        await s.run();
-        const st = s.status().extensions[0];
-        expect(st.restarts).toBe(restarts);
-        expect(st.state).toBe(state);
-        if (end !== 'exit') expect(st.lastCrash?.class).toBe(end);
-        // a restart waits its backoff: 10 ms, then 20, then the 25 ms cap
-        expect(c.slept).toEqual([10, 20, 25].slice(0, restarts));
-      });
-    }
-  }
-
+describe('the intensity window', () => {
   it('the intensity counts restarts within its window only: spaced out, a crash loop goes on', async () => {
     const c = clock();
     // one restart allowed per window; a 1 s window and a 2 s backoff: no two restarts in one window
@@ -173,7 +143,7 @@ describe('several extensions', () => {
   });
 });
 
-stateCases({ name: 'sim', boot: async (guest) => ({ mk: new Sim({ guest }), end: async () => {} }) });
+stateCases(sim);
 
 describe('memory: sized up front by the manifest, never grown', () => {
   it('an extension that allocates past its memory ends as memory-limit, which the policy judges as a crash', async () => {
