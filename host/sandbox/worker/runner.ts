@@ -228,7 +228,14 @@ export class WorkerRunner implements Runner {
     this.mirrorOn = opts.mirror && this.globals.length <= MAX_GLOBALS;
     const bigints = this.globals.map((g) => ({ name: g.name, bigint: g.type === 'i64' }));
     this.worker.mirror = this.mirrorOn;
-    const ready = this.worker.instantiate({ module, memory, exports: opts.exports, globals: bigints }, this.fns, budgetMs);
+    let ready: Ready;
+    try {
+      ready = this.worker.instantiate({ module, memory, exports: opts.exports, globals: bigints }, this.fns, budgetMs);
+    } catch (e) {
+      // no instance to hold: the thread ends rather than wait for one
+      this.worker.quit();
+      throw e;
+    }
     const arities = ready.table;
     this.table = arities ? {
       length: arities.length,
