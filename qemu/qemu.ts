@@ -120,6 +120,8 @@ export interface Session {
   result: Promise<BootResult>;
   /** ends QEMU now (the result then says stopped) */
   stop(): void;
+  /** QEMU's process, for a test that kills or stalls it as a fault would */
+  pid: number | undefined;
 }
 
 /** boots an image and returns at once: with the wire connected when asked */
@@ -144,7 +146,7 @@ export async function start(o: BootOptions): Promise<Session> {
     }
     await new Promise((ok) => setTimeout(ok, 5));
   }
-  return { wire, result, stop: s.stop, pollConsole: () => consoleFile.poll(o.onSerial) };
+  return { wire, result, stop: s.stop, pid: s.pid, pollConsole: () => consoleFile.poll(o.onSerial) };
 }
 
 /** COM1 written to a file by QEMU, read in whole lines as they come */
@@ -197,7 +199,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   return run(o).result;
 }
 
-function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile): { result: Promise<BootResult>; stop(): void } {
+function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile): { result: Promise<BootResult>; stop(): void; pid: number | undefined } {
   const accel = o.accel ?? detectAccel();
   const args = qemuArgs(o, accel, wirePath, consoleFile?.path);
   const serial: string[] = [];
@@ -241,6 +243,7 @@ function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile): { re
       stopped = true;
       child.kill('SIGKILL');
     },
+    pid: child.pid,
   };
 }
 

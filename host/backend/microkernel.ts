@@ -41,6 +41,19 @@ export function allocatedOf(states: readonly SlotState[]): number[] {
   return states.flatMap((st, id) => (st !== 'free' ? [id] : []));
 }
 
+/**
+ * How a microkernel the host can lose is: active; down (gone: every call
+ * fails until it is back); failed (its restart policy gave up). epoch counts
+ * the times it went down.
+ */
+export interface KernelHealth {
+  state: 'active' | 'down' | 'failed';
+  epoch: number;
+  /** times it came back */
+  restarts: number;
+  why?: string;
+}
+
 export interface Microkernel extends MicrokernelCalls {
   readonly hello: Hello;
   /** the physical processor the syscalls that follow execute on */
@@ -75,6 +88,10 @@ export interface Microkernel extends MicrokernelCalls {
    * (bitmaps the guest's intercepts name live there), or forget it (bytes undefined).
    */
   mapPage(phys: bigint, bytes: Uint8Array | undefined): void;
+  /** how it is, for a backend that can lose its microkernel (a real one); an in-process one is always active */
+  health?(): KernelHealth;
+  /** brings a down microkernel back by its restart policy: true once it is active again, false when the policy gave up */
+  recover?(): Promise<boolean>;
   /** where the kernel's debug output (dumps) and the guests' consoles go */
   onOutput(sink: (line: OutputLine) => void): void;
   close(): void;

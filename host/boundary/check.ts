@@ -6,7 +6,7 @@ import {
 } from '../abi/bf.js';
 import { INVALID_PARAMS } from '../abi/status.js';
 import type { Caller } from './context.js';
-import { LIVE, type Table } from './records.js';
+import { LIVE, LOST, type Table } from './records.js';
 
 export const OK = BF_STATUS_SUCCESS;
 
@@ -19,9 +19,16 @@ export const BAD_HANDLE = BF_STATUS_FAILURE_INVALID_HANDLE;
 /**
  * A VM, VP or VPS named by argument n: in range and live (a zombie or a
  * free ID is invalid: INVALID_PARAMSn), and the caller's own (PERM_DENIED).
+ * One its owner lost with a microkernel that went down answers
+ * FAILURE_INVALID_HANDLE, once: it is then free.
  */
 export function owned(table: Table, id: number, n: number, ext: Caller): bf_status_t {
-  if (!(id >= 0 && id < table.size) || table.state[id] !== LIVE) return INVALID_PARAMS[n];
+  if (!(id >= 0 && id < table.size)) return INVALID_PARAMS[n];
+  if (table.state[id] === LOST && table.owner[id] === ext.id) {
+    table.free(id);
+    return BF_STATUS_FAILURE_INVALID_HANDLE;
+  }
+  if (table.state[id] !== LIVE) return INVALID_PARAMS[n];
   if (table.owner[id] !== ext.id) return BF_STATUS_INVALID_PERM_DENIED;
   return OK;
 }

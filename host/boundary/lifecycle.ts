@@ -10,7 +10,7 @@ import type { ResourceKind } from '../backend/microkernel.js';
 import { idInRange, owned } from './check.js';
 import type { Caller, Env } from './context.js';
 import { describe } from './guard.js';
-import { FREE } from './records.js';
+import { FREE, LOST } from './records.js';
 
 const destroyers = {
   vm: 'bf_vm_op_destroy_vm',
@@ -27,7 +27,7 @@ function rollback(env: Env, ext: Caller, kind: ResourceKind, syscall: string, ha
   const table = env.records.table(kind);
   let ids: number[];
   try {
-    ids = env.mk.allocated(kind).filter((id) => !idInRange(id, table.size) || table.state[id] === FREE);
+    ids = env.mk.allocated(kind).filter((id) => !idInRange(id, table.size) || table.state[id] === FREE || table.state[id] === LOST);
   } catch (e) {
     env.audit.record({ kind: 'rollback', extension: ext.name, syscall, message: `could not list the kernel's ${kind}s to roll back: ${describe(e)}` });
     return;
@@ -61,6 +61,8 @@ export function create(
   }
   if (status !== BF_STATUS_SUCCESS) return { status, id: -1 };
   const id = Number(env.mk.out[0] & 0xffffn);
+  // a microkernel that came back gives IDs out again: one the host lost with the old one is free
+  if (idInRange(id, table.size) && table.state[id] === LOST && env.mk.out[0] <= 0xffffn) table.free(id);
   if (!idInRange(id, table.size) || table.state[id] !== FREE || env.mk.out[0] > 0xffffn) {
     env.audit.record({
       kind: 'disagreement', extension: ext.name, syscall,

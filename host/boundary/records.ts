@@ -6,13 +6,18 @@ import type { Limits, ResourceKind } from '../backend/microkernel.js';
 export const FREE = 0;
 export const LIVE = 1;
 export const ZOMBIE = 2;
+/** the microkernel it lived in went down: it is gone, and its first use says so (FAILURE_INVALID_HANDLE) */
+export const LOST = 3;
 export const NONE = 0xffff;
 
 /** a change of a resource's state that has committed: for the ledger and the supervisor */
 export type ResourceChange = {
   kind: ResourceKind; id: number; owner: number;
-  /** unknown: a destroy threw midway, so what the kernel did is not known; the host uses it no more */
-  to: 'live' | 'free' | 'zombie' | 'unknown';
+  /**
+   * unknown: a destroy threw midway, so what the kernel did is not known; the
+   * host uses it no more. lost: the microkernel went down and took it along.
+   */
+  to: 'live' | 'free' | 'zombie' | 'unknown' | 'lost';
 };
 
 export class Table {
@@ -54,6 +59,12 @@ export class Table {
   zombie(id: number, unknown = false): void {
     this.state[id] = ZOMBIE;
     this.onChange({ kind: this.kind, id, owner: this.owner[id], to: unknown ? 'unknown' : 'zombie' });
+  }
+
+  /** gone with the microkernel it lived in */
+  lose(id: number): void {
+    this.state[id] = LOST;
+    this.onChange({ kind: this.kind, id, owner: this.owner[id], to: 'lost' });
   }
 
   /** reconciled: the kernel holds it alive after all */
@@ -99,6 +110,14 @@ export class Records {
 
   table(kind: ResourceKind): Table {
     return kind === 'vm' ? this.vm : kind === 'vp' ? this.vp : this.vps;
+  }
+
+  /** the microkernel went down: everything it held is gone with it, and nothing is loaded on any processor */
+  loseAll(): void {
+    for (const t of [this.vps, this.vp, this.vm]) t.state.forEach((s, id) => s !== FREE && s !== LOST && t.lose(id));
+    this.activeVm.fill(NONE);
+    this.activeVp.fill(NONE);
+    this.activeVps.fill(NONE);
   }
 
   setActive(ppid: number, vm: number, vp: number, vps: number): void {

@@ -74,6 +74,8 @@ export class Host {
   private readonly onReturn: (ext: Extension) => void;
   /** the exit each processor was last handed, until it resumes */
   private readonly pending: (Extract<GuestEvent, { kind: 'exit' }> | undefined)[];
+  /** the times the microkernel went down, as far as the host has dealt with them */
+  private kernelEpoch = 0;
 
   constructor(readonly mk: Microkernel, opts: HostOptions = {}) {
     this.opts = { ...HOST_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && !k.startsWith('on'))) } as Required<Omit<HostOptions, 'onOutput' | 'onEnd' | 'onReturn'>>;
@@ -221,6 +223,45 @@ export class Host {
     }
   }
 
+  /**
+   * True when the microkernel went down since the host last looked. What it
+   * held is then lost (each record's first use answers
+   * FAILURE_INVALID_HANDLE), every waiting extension's fail callback is
+   * called on every processor (the syscalls it makes fail: nothing is
+   * there), and every processor is stopped.
+   */
+  private kernelWentDown(): boolean {
+    const h = this.mk.health?.();
+    if (!h || h.epoch === this.kernelEpoch) return false;
+    this.kernelEpoch = h.epoch;
+    this.env.records.loseAll();
+    this.pending.fill(undefined);
+    this.output({ source: 'host', text: `the microkernel went down (${h.why ?? 'no reason given'}): what it held is gone; each extension's fail callback is called` });
+    for (const pp of this.pps) {
+      for (const ext of this.extensions) if (ext.state === 'waiting' && ext.callbacks.fail) this.deliver(ext, 'fail', pp.ppid, [BF_STATUS_FAILURE_UNKNOWN]);
+      this.stop(pp, `the microkernel went down: ${h.why ?? 'no reason given'}`);
+    }
+    return true;
+  }
+
+  /** the microkernel restarted by its policy, and every waiting extension bootstrapped on it; false when it stays down */
+  private async kernelBack(): Promise<boolean> {
+    if (!this.mk.recover || !(await this.mk.recover())) {
+      const h = this.mk.health?.();
+      this.output({ source: 'host', text: `the microkernel stays down: ${h?.why ?? 'it cannot be restarted'}` });
+      return false;
+    }
+    const h = this.mk.health?.();
+    this.kernelEpoch = h?.epoch ?? this.kernelEpoch;
+    this.output({ source: 'host', text: `the microkernel is back (restart ${h?.restarts ?? '?'}): each extension's bootstrap is called again` });
+    for (const pp of this.pps) {
+      pp.state = 'idle';
+      pp.why = undefined;
+    }
+    this.bootstrap();
+    return true;
+  }
+
   /** whether pp may be resumed: what was destroyed after it was set to run is a zombie, and nothing runs on one */
   private resumable(pp: PpStatus): boolean {
     const r = this.env.records;
@@ -253,6 +294,8 @@ export class Host {
     const deadline = performance.now() + this.opts.timeoutMs;
     let exits = 0;
     for (;;) {
+      // nothing brings a microkernel back without waiting: loopAsync() does
+      if (this.kernelWentDown()) return;
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
@@ -282,9 +325,12 @@ export class Host {
     let exits = 0;
     let turn = performance.now();
     for (;;) {
+      if (this.kernelWentDown() && !(await this.kernelBack())) return;
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {
+        // the microkernel went down on the way: nothing more is resumed until it is dealt with
+        if (this.mk.health && this.mk.health().epoch !== this.kernelEpoch) break;
         // a supervisor has work between two exits (a restart is due): the processors stay as they are
         if (pause?.()) return;
         if (stop?.aborted) {

@@ -18,7 +18,7 @@ import { restartEffects, startOrder } from './order.js';
 import { decide, describeEnd, fromFault, isCrash, newHistory, started, type End, type RestartHistory } from './policy.js';
 import { BoundedQueue, type DaemonState, type DaemonStatus, type ResourceStatus, type StatusEvent, type StatusSnapshot } from './status.js';
 
-const STATE_OF = { live: 'Running', zombie: 'Zombie', unknown: 'Error', free: 'Stopped' } as const;
+const STATE_OF = { live: 'Running', zombie: 'Zombie', unknown: 'Error', free: 'Stopped', lost: 'Stopped' } as const;
 
 export interface DaemonSpec {
   manifest: Manifest;
@@ -376,6 +376,8 @@ export class Supervisor {
     else this.resources.set(resource, { resource, kind: c.kind, id: c.id, ownerId: c.owner, owner, state: STATE_OF[c.to] });
     if (!this.ledger) return;
     if (c.to === 'live') this.ledger.open(resource, owner, this.starting && this.starting.restarts > 0 ? 'restart' : 'boot');
+    // a microkernel that went down took what it held: that has committed, whatever the host asked of it
+    else if (c.to === 'lost') this.ledger.close(resource, 'stop-crash');
     else if (c.to !== 'unknown') this.ledger.close(resource, this.releasing ?? 'destroy');
   }
 

@@ -1,0 +1,214 @@
+// A microkernel the host can lose and bring back. The link to a real one
+// crosses a trust boundary: QEMU can exit, the connection can drop, the
+// firmware can fail. Then the microkernel is Down: the call in flight, and
+// every call after it, fails (the boundary answers FAILURE_UNKNOWN), and the
+// host restarts the image by a restart policy — the supervisor's own rules,
+// intensity and backoff — and takes its hello again. Handles the
+// extensions hold stay valid: each is opened again on the new microkernel,
+// and calls carry the new one in its place.
+import { BF_STATUS_SUCCESS, BF_SPEC_ID1_VAL, BF_SYSCALLS, type MicrokernelCalls, type SyscallInfo } from '../../abi/bf.js';
+import { decide, DEFAULT_RESTART, newHistory, started, type RestartHistory, type RestartSpec } from '../../supervisor/policy.js';
+import type { GuestEvent, Hello, KernelHealth, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
+import { LinkError } from './link.js';
+import type { Remote } from './remote.js';
+
+/** a microkernel that is Down: nothing it held can be reached until it is back */
+export class KernelDown extends Error {}
+
+/** what the host does to have a microkernel: boot one, and how to end it */
+export interface KernelBoot {
+  remote: Remote;
+  /** ends it (a dead one is only waited for) */
+  end(): Promise<void>;
+}
+
+/** the firmware's pools may not shrink across a restart: the host's records were sized by the first hello */
+function sameLimits(a: Hello, b: Hello): boolean {
+  return a.arch === b.arch && (['vms', 'vps', 'vpss', 'pps', 'pages'] as const).every((k) => b.limits[k] >= a.limits[k]);
+}
+
+/** a LinkError that says the microkernel is gone (closed, failed, garbage), not merely slow or refusing one frame */
+export function isDeath(e: unknown): boolean {
+  return e instanceof LinkError && e.problem !== 'TIMEOUT' && e.problem !== 'REFUSED';
+}
+
+// the syscall methods are made in the constructor, one per kernel syscall of the table
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RestartableRemote extends MicrokernelCalls {}
+
+export class RestartableRemote implements Microkernel {
+  readonly hello: Hello;
+  readonly out = new BigUint64Array(6);
+  private kernel: KernelBoot;
+  private state: KernelHealth['state'] = 'active';
+  private why: string | undefined;
+  private epoch = 0;
+  private restarts = 0;
+  private history: RestartHistory;
+  /** each handle an extension opened, by the value it holds, and the value the microkernel now knows it by */
+  private readonly handles = new Map<bigint, bigint>();
+  private pp = 0;
+  private sink: (line: OutputLine) => void = () => {};
+
+  constructor(first: KernelBoot, private readonly boot: () => Promise<KernelBoot>, private readonly spec: RestartSpec = DEFAULT_RESTART,
+    private readonly now: () => number = Date.now, private readonly sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms))) {
+    this.kernel = first;
+    this.hello = first.remote.hello;
+    this.history = newHistory(now());
+    for (const s of BF_SYSCALLS) {
+      if (s.where !== 'kernel') continue;
+      (this as unknown as Record<string, unknown>)[s.name] = (...args: (number | bigint)[]) => this.syscall(s, args);
+    }
+  }
+
+  /** the Remote of the microkernel up now (tests reach its link and session through it) */
+  get remote(): Remote {
+    return this.kernel.remote;
+  }
+
+  health(): KernelHealth {
+    return { state: this.state, epoch: this.epoch, restarts: this.restarts, ...(this.why ? { why: this.why } : {}) };
+  }
+
+  /** runs fn on the microkernel up now; a death on the way makes it Down */
+  private use<T>(fn: (r: Remote) => T): T {
+    if (this.state !== 'active') throw new KernelDown(`the microkernel is ${this.state === 'down' ? 'down' : 'gone for good'}: ${this.why}`);
+    try {
+      return fn(this.kernel.remote);
+    } catch (e) {
+      if (isDeath(e)) this.lost((e as Error).message);
+      throw e;
+    }
+  }
+
+  private lost(why: string): void {
+    if (this.state !== 'active') return;
+    this.state = 'down';
+    this.why = why;
+    this.epoch++;
+  }
+
+  private syscall(s: SyscallInfo, args: (number | bigint)[]): bigint {
+    return this.use((r) => {
+      const a = args.slice();
+      // the handle the extension holds, as the microkernel up now knows it
+      if (s.inputs[0]?.role === 'handle' && typeof a[0] === 'bigint') a[0] = this.handles.get(a[0]) ?? a[0];
+      const status = (r as unknown as Record<string, (...x: (number | bigint)[]) => bigint>)[s.name](...a);
+      this.out.set(r.out);
+      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_open_handle') this.handles.set(r.out[0], r.out[0]);
+      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_close_handle') {
+        for (const [held, now] of this.handles) if (now === a[0]) this.handles.delete(held);
+      }
+      return status;
+    });
+  }
+
+  /**
+   * Brings a Down microkernel back, as the restart policy says: waits its
+   * backoff, boots a new one, opens every handle again. Resolves true when
+   * it is active, false when the policy gives up (it is then gone for good).
+   */
+  async recover(): Promise<boolean> {
+    while (this.state === 'down') {
+      const t = this.now();
+      const { decision, history } = decide(this.spec, { kind: 'host-fault', message: this.why ?? 'down' }, this.history, t);
+      this.history = history;
+      if (decision.action !== 'restart') {
+        this.state = 'failed';
+        this.why = `${this.why}; not restarted: ${decision.reason}`;
+        await this.kernel.end().catch(() => {});
+        return false;
+      }
+      await this.kernel.end().catch(() => {});
+      if (decision.delayMs > 0) await this.sleep(decision.delayMs);
+      let next: KernelBoot;
+      try {
+        next = await this.boot();
+      } catch (e) {
+        this.why = `it did not come back: ${(e as Error).message}`;
+        continue;
+      }
+      if (!sameLimits(this.hello, next.remote.hello)) {
+        this.why = `it came back as another microkernel (${next.remote.hello.name}, ${next.remote.hello.arch}, pools ${JSON.stringify(next.remote.hello.limits)})`;
+        this.kernel = next;
+        continue;
+      }
+      this.kernel = next;
+      next.remote.onOutput(this.sink);
+      next.remote.setCurrentPp(this.pp);
+      try {
+        for (const held of this.handles.keys()) {
+          if (next.remote.bf_handle_op_open_handle(BF_SPEC_ID1_VAL) !== BF_STATUS_SUCCESS) throw new Error('it refused to open a handle');
+          this.handles.set(held, next.remote.out[0]);
+        }
+      } catch (e) {
+        this.why = `it came back, but ${(e as Error).message}`;
+        continue;
+      }
+      this.restarts++;
+      this.history = started(this.history, this.now());
+      this.state = 'active';
+      this.why = undefined;
+    }
+    return this.state === 'active';
+  }
+
+  // ---- the rest of Microkernel, on the microkernel up now ----
+
+  setCurrentPp(ppid: number): void {
+    this.pp = ppid;
+    this.kernel.remote.setCurrentPp(ppid);
+  }
+
+  supports(name: Parameters<Microkernel['supports']>[0]): boolean {
+    return this.kernel.remote.supports(name);
+  }
+
+  onOutput(sink: (line: OutputLine) => void): void {
+    this.sink = sink;
+    this.kernel.remote.onOutput(sink);
+  }
+
+  resume(ppid: number): GuestEvent {
+    return this.use((r) => r.resume(ppid));
+  }
+
+  async resumeAsync(ppid: number): Promise<GuestEvent> {
+    if (this.state !== 'active') throw new KernelDown(`the microkernel is down: ${this.why}`);
+    try {
+      return await this.kernel.remote.resumeAsync(ppid);
+    } catch (e) {
+      if (isDeath(e)) this.lost((e as Error).message);
+      throw e;
+    }
+  }
+
+  cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+    return this.use((r) => r.cpuid(leaf, subleaf));
+  }
+
+  allocated(kind: ResourceKind): number[] {
+    return this.use((r) => r.allocated(kind));
+  }
+
+  resources(kind: ResourceKind): SlotState[] {
+    return this.use((r) => r.resources(kind));
+  }
+
+  snapshot(): Uint8Array {
+    return this.use((r) => r.snapshot());
+  }
+
+  mapPage(phys: bigint, bytes: Uint8Array | undefined): void {
+    this.kernel.remote.mapPage(phys, bytes);
+  }
+
+  close(): void {
+    this.kernel.remote.close();
+  }
+
+  /** ends the microkernel up now */
+  end(): Promise<void> {
+    return this.kernel.end();
+  }
+}
