@@ -3,7 +3,9 @@
 // terminal.
 import { join } from 'node:path';
 import type { Arch, Microkernel } from '../backend/microkernel.js';
-import { bootQemu, type QemuTarget } from '../backend/remote/boot.js';
+import { bootQemu } from '../backend/remote/boot.js';
+import { RestartableRemote } from '../backend/remote/restartable.js';
+import type { BootResult } from '../../qemu/qemu.js';
 import { Sim, type SimOptions } from '../backend/sim/sim.js';
 import { ROOT } from '../paths.js';
 import type { OutputLine } from '../run/host.js';
@@ -22,20 +24,26 @@ export interface TargetOptions {
 }
 
 /** the microkernel, or why it did not come up (a firmware under QEMU can fail to) */
-export async function openTarget(o: TargetOptions, say: (text: string) => void): Promise<{ mk: Microkernel; qemu?: QemuTarget } | { error: string }> {
+export async function openTarget(o: TargetOptions, say: (text: string) => void): Promise<{ mk: Microkernel; qemu?: { shutdown(): Promise<BootResult> } } | { error: string }> {
   if (o.target === 'sim') return { mk: new Sim({ arch: o.arch, pps: o.pps, guest: o.guest, ...o.pools }) };
   const start = performance.now();
   say(`bfx: booting ${o.image ?? 'the firmware'} under QEMU …`);
-  let qemu: QemuTarget;
-  try {
-    qemu = await bootQemu({
+  const bootOne = async () => {
+    const target = await bootQemu({
       image: o.image, guest: o.guest, ...o.pools, timeoutMs: o.timeoutMs, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}`,
     });
+    return { remote: target.remote, target, end: async () => { await target.shutdown(); } };
+  };
+  let first: Awaited<ReturnType<typeof bootOne>>;
+  try {
+    first = await bootOne();
   } catch (e) {
     return { error: `the microkernel did not come up under QEMU: ${(e as Error).message}` };
   }
-  say(`bfx: ${qemu.remote.hello.name} said hello (${qemu.remote.hello.arch}) after ${Math.round(performance.now() - start)} ms`);
-  return { mk: qemu.remote, qemu };
+  say(`bfx: ${first.remote.hello.name} said hello (${first.remote.hello.arch}) after ${Math.round(performance.now() - start)} ms`);
+  // the microkernel is untrusted: when it goes down, it is booted again by the default restart policy
+  const mk = new RestartableRemote(first, bootOne);
+  return { mk, qemu: { shutdown: () => mk.current.target.shutdown() } };
 }
 
 /**

@@ -1,6 +1,6 @@
 // What a run did, as data (for --json and tests) and as text (for people).
 import { exitReasonName } from '../abi/exits.js';
-import type { Arch } from '../backend/microkernel.js';
+import type { Arch, KernelHealth } from '../backend/microkernel.js';
 import { LIVE, ZOMBIE } from '../boundary/records.js';
 import { describeFault, type Fault } from '../sandbox/trap.js';
 import type { ExtensionState } from '../sandbox/extension.js';
@@ -31,6 +31,8 @@ export interface RunReport {
   audit: { records: { kind: string; extension: string; syscall?: string; message: string }[]; dropped: number };
   /** how the emulator the microkernel ran in ended, for a remote target */
   emulator?: EmulatorReport;
+  /** for a microkernel the host can lose: how often it went down and came back, and how it is now */
+  kernel?: KernelHealth;
 }
 
 export interface EmulatorReport {
@@ -67,7 +69,9 @@ export function report(host: Host, durationMs: number): RunReport {
   });
   const { records, audit } = host.env;
   const count = (t: typeof records.vm) => ({ live: t.count(LIVE), zombie: t.count(ZOMBIE) });
-  const ok = !host.limit
+  const kernel = host.mk.health?.();
+  // a microkernel that went down failed the run, even when it came back
+  const ok = !host.limit && (kernel === undefined || kernel.epoch === 0)
     && extensions.every((e) => e.faults.length === 0)
     && host.pps.every((p) => p.state !== 'stopped' && p.state !== 'shutdown' && p.state !== 'limit');
   return {
@@ -81,6 +85,7 @@ export function report(host: Host, durationMs: number): RunReport {
     exits,
     resources: { vm: count(records.vm), vp: count(records.vp), vps: count(records.vps) },
     audit: { records: audit.records.map(({ kind, extension, syscall, message }) => ({ kind, extension, syscall, message })), dropped: audit.dropped },
+    ...(kernel ? { kernel } : {}),
   };
 }
 
@@ -117,6 +122,10 @@ export function renderReport(r: RunReport): string {
     .join(', ');
   L.push(`  resources left: ${res}`);
   if (r.limit) L.push(`  ${r.limit}`);
+  if (r.kernel && r.kernel.epoch > 0) {
+    const k = r.kernel;
+    L.push(`  microkernel: went down ${k.epoch} time${k.epoch === 1 ? '' : 's'}, came back ${k.restarts}; ${k.state === 'active' ? 'up at the end' : `${k.state === 'failed' ? 'given up' : 'down'} at the end: ${k.why}`}`);
+  }
   if (r.emulator) {
     const e = r.emulator;
     L.push(`  emulator (${e.accel}): ${e.verdict === 'pass' ? 'ended when the host said bye' : `ended ${e.verdict}${e.code !== undefined ? ` (code ${e.code})` : ''}`}${e.log ? `; serial log kept in ${e.log}` : ''}`);

@@ -1,7 +1,7 @@
 // bfx run --target qemu: the unchanged cpuid example on our firmware under
 // QEMU TCG handles real SVM CPUID exits, and the root guest prints the
 // signature the extension put in its registers.
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../host/paths.js';
 import { BIN, bfx, staleDist } from '../cli/bfx.js';
@@ -50,5 +50,30 @@ describe('bfx run --target qemu', () => {
     expect(r.stdout).toMatch(/pp0: stopped after \d+ exits: the run was interrupted \(SIGINT\)/);
     expect(r.stdout).toContain('emulator (tcg): ended when the host said bye');
     expect(qemuRunning(`bfx-run-${child.pid}`)).toBe(false);
+  });
+
+  it('QEMU killed mid-run: the microkernel goes down and comes back, the extension bootstraps again, the run says so and fails', async () => {
+    const child = execa('node', [BIN, 'run', 'extensions/cpuid', '--target', 'qemu', '--guest', 'cpuid-loop:2000'], { cwd: ROOT, reject: false, timeout: 60_000 });
+    const name = `bfx-run-${child.pid}`;
+    // once the first guest is exiting to the extension, kill its QEMU as a crash would
+    await new Promise<void>((ok) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        if (d.toString().includes('said hello')) setTimeout(ok, 300);
+      });
+    });
+    expect(execaSync('pkill', ['-KILL', '-f', '--', `-name ${name} `], { reject: false }).exitCode).toBe(0);
+    const r = await child;
+    expect(r.stderr).toMatch(/bfx +\| the microkernel went down \(.+\): what it held is gone; each extension's fail callback is called\n/);
+    expect(r.stderr).toContain("the microkernel is back (restart 1): each extension's bootstrap is called again");
+    // the second guest, on the microkernel that came back, ran to its end with the extension's signature
+    expect(r.stdout).toMatch(/guest0 +\| cpuid-loop done: signature=BfxHyperWasm/);
+    expect(r.stdout).toMatch(/pp0: guest halted after \d+ exits/);
+    expect(r.stdout).toContain('microkernel: went down 1 time, came back 1; up at the end');
+    // the extension is not blamed for what the microkernel did: its fail callback ran once, it did not fault
+    expect(r.stdout).not.toContain('fault in');
+    expect(r.stdout.split('\n').filter((l) => l.includes('a callback failed (BF_STATUS_FAILURE_UNKNOWN)'))).toHaveLength(1);
+    expect(r.stdout).toContain('── summary: FAILED');
+    expect(r.exitCode).toBe(1);
+    expect(qemuRunning(name)).toBe(false);
   });
 });

@@ -34,12 +34,12 @@ export function isDeath(e: unknown): boolean {
 
 // the syscall methods are made in the constructor, one per kernel syscall of the table
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface RestartableRemote extends MicrokernelCalls {}
+export interface RestartableRemote<B extends KernelBoot = KernelBoot> extends MicrokernelCalls {}
 
-export class RestartableRemote implements Microkernel {
+export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Microkernel {
   readonly hello: Hello;
   readonly out = new BigUint64Array(6);
-  private kernel: KernelBoot;
+  private kernel: B;
   private state: KernelHealth['state'] = 'active';
   private why: string | undefined;
   private epoch = 0;
@@ -50,7 +50,7 @@ export class RestartableRemote implements Microkernel {
   private pp = 0;
   private sink: (line: OutputLine) => void = () => {};
 
-  constructor(first: KernelBoot, private readonly boot: () => Promise<KernelBoot>, private readonly spec: RestartSpec = DEFAULT_RESTART,
+  constructor(first: B, private readonly boot: () => Promise<B>, private readonly spec: RestartSpec = DEFAULT_RESTART,
     private readonly now: () => number = Date.now, private readonly sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms))) {
     this.kernel = first;
     this.hello = first.remote.hello;
@@ -64,6 +64,11 @@ export class RestartableRemote implements Microkernel {
   /** the Remote of the microkernel up now (tests reach its link and session through it) */
   get remote(): Remote {
     return this.kernel.remote;
+  }
+
+  /** the microkernel up now (or the last one, when it is down), as it was booted */
+  get current(): B {
+    return this.kernel;
   }
 
   health(): KernelHealth {
@@ -121,7 +126,7 @@ export class RestartableRemote implements Microkernel {
       }
       await this.kernel.end().catch(() => {});
       if (decision.delayMs > 0) await this.sleep(decision.delayMs);
-      let next: KernelBoot;
+      let next: B;
       try {
         next = await this.boot();
       } catch (e) {
