@@ -42,6 +42,22 @@ export function allocatedOf(states: readonly SlotState[]): number[] {
 }
 
 /**
+ * An answer that came after the host had given up waiting for it (the
+ * caller got FAILURE_UNKNOWN): for a syscall, what it was and what the
+ * microkernel answered; for anything else, only what the request was.
+ */
+export interface LateAnswer {
+  /** the request's message name and seq, e.g. "SYSCALL 12" */
+  request: string;
+  syscall?: SyscallName;
+  /** the syscall's registers as sent, REG0..REG5 */
+  regs?: bigint[];
+  status?: bigint;
+  /** REG0..REG5 as answered */
+  out?: bigint[];
+}
+
+/**
  * How a microkernel the host can lose is: active; down (gone: every call
  * fails until it is back); failed (its restart policy gave up). epoch counts
  * the times it went down.
@@ -88,6 +104,8 @@ export interface Microkernel extends MicrokernelCalls {
    * (bitmaps the guest's intercepts name live there), or forget it (bytes undefined).
    */
   mapPage(phys: bigint, bytes: Uint8Array | undefined): void;
+  /** where answers that came too late go (a backend whose answers can), to be settled by the host */
+  onLate?(listener: (a: LateAnswer) => void): void;
   /** how it is, for a backend that can lose its microkernel (a real one); an in-process one is always active */
   health?(): KernelHealth;
   /** brings a down microkernel back by its restart policy: true once it is active again, false when the policy gave up */

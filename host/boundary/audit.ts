@@ -4,8 +4,8 @@
 export interface AuditRecord {
   /** milliseconds since the host started */
   at: number;
-  /** what kind of event: an exception contained, a backend that disagreed, a rollback */
-  kind: 'exception' | 'disagreement' | 'rollback';
+  /** what kind of event: an exception contained, a backend that disagreed, a rollback, an answer that came after the host gave up waiting */
+  kind: 'exception' | 'disagreement' | 'rollback' | 'late';
   extension: string;
   syscall?: string;
   message: string;

@@ -30,12 +30,15 @@ export class Table {
   readonly parent: Uint16Array;
   /** the physical processor a VPS is assigned to */
   readonly pp: Uint16Array;
+  /** 1 for a zombie whose destroy threw midway: the microkernel may have destroyed it, or not */
+  readonly unknown: Uint8Array;
 
   constructor(readonly kind: ResourceKind, readonly size: number) {
     this.state = new Uint8Array(size);
     this.owner = new Int16Array(size).fill(-1);
     this.parent = new Uint16Array(size).fill(NONE);
     this.pp = new Uint16Array(size).fill(NONE);
+    this.unknown = new Uint8Array(size);
   }
 
   add(id: number, owner: number, parent = NONE, pp = NONE): void {
@@ -52,12 +55,14 @@ export class Table {
     this.owner[id] = -1;
     this.parent[id] = NONE;
     this.pp[id] = NONE;
+    this.unknown[id] = 0;
     this.onChange({ kind: this.kind, id, owner, to: 'free' });
   }
 
   /** never usable again: a destroy failed, or (unknown) its outcome is not known */
   zombie(id: number, unknown = false): void {
     this.state[id] = ZOMBIE;
+    this.unknown[id] = unknown ? 1 : 0;
     this.onChange({ kind: this.kind, id, owner: this.owner[id], to: unknown ? 'unknown' : 'zombie' });
   }
 
@@ -70,6 +75,7 @@ export class Table {
   /** reconciled: the kernel holds it alive after all */
   revive(id: number): void {
     this.state[id] = LIVE;
+    this.unknown[id] = 0;
     this.onChange({ kind: this.kind, id, owner: this.owner[id], to: 'live' });
   }
 

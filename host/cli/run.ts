@@ -11,6 +11,7 @@ import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
 import { linePrinter, openTarget } from './target.js';
 import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
+import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 
 const TARGETS = ['sim', 'qemu', 'bochs'] as const;
 const ARCHES = ['amd', 'intel'] as const;
@@ -37,6 +38,10 @@ Options:
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
+  --request-timeout <ms>
+                    with --target qemu: how long a syscall waits for the
+                    firmware's answer before it fails with FAILURE_UNKNOWN
+                    (default ${REMOTE_TIMEOUTS.requestMs}); a late answer is still settled
   --budget <ms>     the CPU time one call into an extension (its entry point,
                     or one callback) may take (default ${DEFAULT_CALLBACK_BUDGET_MS}): each extension
                     runs in a worker thread, terminated when a call runs past
@@ -65,6 +70,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     image: { type: 'string' },
     'max-exits': { type: 'string' },
     budget: { type: 'string' },
+    'request-timeout': { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -84,6 +90,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
+  const requestTimeout = integer('request-timeout', values['request-timeout'], 1, 3_600_000);
+  if (target !== 'qemu' && requestTimeout !== undefined) throw new UsageError('--request-timeout is for --target qemu');
   const budget = integer('budget', values.budget, 0, 86_400_000) ?? DEFAULT_CALLBACK_BUDGET_MS;
   const pools = parsePools(values.pools);
   const guest = values.guest ?? SIM_DEFAULTS.guest;
@@ -117,7 +125,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const start = performance.now();
   const opened = await openTarget({
-    target, guest, arch, pps, pools, image: values.image,
+    target, guest, arch, pps, pools, image: values.image, requestTimeoutMs: requestTimeout,
     timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000,
   }, say);
   if ('error' in opened) {

@@ -21,6 +21,8 @@ export interface TargetOptions {
   image?: string;
   /** with qemu: QEMU's own time limit */
   timeoutMs?: number;
+  /** with qemu: how long a syscall waits for the firmware's answer before its caller gets FAILURE_UNKNOWN */
+  requestTimeoutMs?: number;
 }
 
 /** the microkernel, or why it did not come up (a firmware under QEMU can fail to) */
@@ -30,7 +32,8 @@ export async function openTarget(o: TargetOptions, say: (text: string) => void):
   say(`bfx: booting ${o.image ?? 'the firmware'} under QEMU …`);
   const bootOne = async () => {
     const target = await bootQemu({
-      image: o.image, guest: o.guest, ...o.pools, timeoutMs: o.timeoutMs, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}`,
+      image: o.image, guest: o.guest, ...o.pools, timeoutMs: o.timeoutMs,
+      timeouts: o.requestTimeoutMs === undefined ? undefined : { requestMs: o.requestTimeoutMs }, logDir: join(ROOT, 'build', 'qemu-logs'), name: `bfx-run-${process.pid}`,
     });
     return { remote: target.remote, target, end: async () => { await target.shutdown(); } };
   };

@@ -6,6 +6,7 @@ import type { GuestEvent, Microkernel } from '../backend/microkernel.js';
 import { Audit } from '../boundary/audit.js';
 import { Current, type Env } from '../boundary/context.js';
 import { describe } from '../boundary/guard.js';
+import { settleLate } from '../boundary/late.js';
 import { Records, ZOMBIE } from '../boundary/records.js';
 import { exitReasonName } from '../abi/exits.js';
 import type { LoadedModule } from '../loader/load.js';
@@ -87,6 +88,7 @@ export class Host {
     this.pps = Array.from({ length: limits.pps }, (_, ppid) => ({ ppid, state: 'idle', exits: 0 }));
     this.pending = this.pps.map(() => undefined);
     mk.onOutput((l) => this.output(l));
+    mk.onLate?.((a) => settleLate(this.env, a));
   }
 
   add(loaded: LoadedModule, opts: ExtensionOptions = {}): Extension {

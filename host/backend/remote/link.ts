@@ -11,10 +11,16 @@ import { SyncWireError, type SyncWire } from './sync-wire.js';
 export const HELLO_TIMEOUT_MS = 10_000;
 
 export class LinkError extends Error {
+  /** the request a TIMEOUT gave up on */
+  seq?: number;
+
   constructor(message: string, readonly problem: FrameError['problem'] | 'TIMEOUT' | 'CLOSED' | 'BAD_PAYLOAD' | 'REFUSED' | 'FAILED') {
     super(message);
   }
 }
+
+/** requests given up on, and their late answers, kept at most: past it the oldest are forgotten, and counted */
+export const LATE_KEPT = 1024;
 
 export class Link {
   private readonly reader = new FrameReader();
@@ -26,6 +32,12 @@ export class Link {
   readonly firmwareErrors: WireErrorReport[] = [];
   /** frames sent, by message type: what a run cost on the wire */
   readonly sent = new Map<number, number>();
+  /** requests whose answer did not come in time, by seq: a late answer to one is not a stray */
+  private readonly abandoned = new Set<number>();
+  /** answers that came after their request had timed out, oldest first, for the backend to settle */
+  readonly late: Frame[] = [];
+  /** requests given up on, or late answers, that were forgotten to keep within LATE_KEPT */
+  lateDropped = 0;
 
   /** where CONSOLE frames go as they come: text the firmware prints (its dumps) */
   onConsole: (ppid: number, text: string) => void = () => {};
@@ -76,6 +88,14 @@ export class Link {
       if (x.type === TYPE.FAIL) {
         // what came before it still counts (a HELLO, an answer); nothing after it will come
         this.failure ??= new LinkError(`the firmware failed: ${describeFail(x.payload)}`, 'FAILED');
+        continue;
+      }
+      if (x.type !== TYPE.ERROR && this.abandoned.delete(x.seq)) {
+        if (this.late.length >= LATE_KEPT) {
+          this.late.shift();
+          this.lateDropped++;
+        }
+        this.late.push(x);
         continue;
       }
       if (x.type !== TYPE.ERROR) {
@@ -157,16 +177,40 @@ export class Link {
     return hello;
   }
 
-  /** sends a frame and waits for its answer: a frame of the `answer` type (or one of them) with the same seq */
+  /**
+   * Sends a frame and waits for its answer: a frame of the `answer` type (or
+   * one of them) with the same seq. When none comes in time the request is
+   * given up on (a LinkError TIMEOUT naming its seq); an answer that comes
+   * after goes to `late`, not to whoever waits next.
+   */
   request(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Frame {
     const seq = this.send(type, payload);
-    return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+    try {
+      return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+    } catch (e) {
+      throw this.givenUp(e, seq);
+    }
   }
 
   /** request() without blocking the thread while the answer is awaited */
-  requestAsync(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Promise<Frame> {
+  async requestAsync(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Promise<Frame> {
     const seq = this.send(type, payload);
-    return this.expectAsync(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+    try {
+      return await this.expectAsync(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+    } catch (e) {
+      throw this.givenUp(e, seq);
+    }
+  }
+
+  private givenUp(e: unknown, seq: number): unknown {
+    if (!(e instanceof LinkError) || e.problem !== 'TIMEOUT') return e;
+    if (this.abandoned.size >= LATE_KEPT) {
+      this.abandoned.delete(this.abandoned.values().next().value!);
+      this.lateDropped++;
+    }
+    this.abandoned.add(seq);
+    e.seq = seq;
+    return e;
   }
 
   /** the run is over: the firmware ends the emulator */

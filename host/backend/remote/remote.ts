@@ -6,10 +6,10 @@
 // synchronous); the SyncWire's worker reads the socket meanwhile.
 import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type SyscallInfo, type SyscallName } from '../../abi/bf.js';
 import { stops } from '../../../abi/wire.js';
-import type { Frame } from '../../wire/frame.js';
+import { messageName, type Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
-import { allocatedOf, type GuestEvent, type Hello, type Microkernel, type OutputLine, type ResourceKind, type SlotState } from '../microkernel.js';
-import { Link, LinkError } from './link.js';
+import { allocatedOf, type GuestEvent, type Hello, type LateAnswer, type Microkernel, type OutputLine, type ResourceKind, type SlotState } from '../microkernel.js';
+import { LATE_KEPT, Link, LinkError } from './link.js';
 import { parseState, type KernelState } from './state.js';
 
 export interface RemoteTimeouts {
@@ -78,6 +78,10 @@ export class Remote implements Microkernel {
   private readonly pages = new Map<bigint, { bytes: Uint8Array; sent: Uint8Array }>();
   private readonly payload = new Uint8Array(SYSCALL_BYTES);
   private readonly view = new DataView(this.payload.buffer);
+  /** syscalls given up on (timed out), by seq: what a late answer answers */
+  private readonly timedOut = new Map<number, { s: SyscallInfo; regs: bigint[] }>();
+  private lateListener: (a: LateAnswer) => void = () => {};
+  private settling = false;
 
   constructor(parts: RemoteParts) {
     this.link = parts.link;
@@ -99,6 +103,7 @@ export class Remote implements Microkernel {
   private syscall(s: SyscallInfo, args: (number | bigint)[]): bigint {
     const answered = this.cached(s.name, args);
     if (answered !== undefined) return answered;
+    this.settleLate();
     this.flushPending();
     if (s.name !== 'bf_vps_op_write_reg') this.cache = undefined; // anything else may change what the cache holds
     this.flushConsole();
@@ -113,7 +118,16 @@ export class Remote implements Microkernel {
     v.setBigUint64(0, s.rax, true);
     for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, regs[i] ?? 0n, true);
     v.setUint16(56, ppid, true);
-    const f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
+    let f: Frame;
+    try {
+      f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
+    } catch (e) {
+      if (e instanceof LinkError && e.seq !== undefined) {
+        if (this.timedOut.size >= LATE_KEPT) this.timedOut.delete(this.timedOut.keys().next().value!);
+        this.timedOut.set(e.seq, { s, regs: [...regs] });
+      }
+      throw e;
+    }
     if (f.payload.length !== RESULT_BYTES) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
     const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
     for (let i = 0; i < 6; i++) this.out[i] = r.getBigUint64(8 + 8 * i, true);
@@ -184,6 +198,37 @@ export class Remote implements Microkernel {
     if (advanceRun) send(ADVANCE_RUN, [handle!, BigInt(vpsid)]);
   }
 
+  /**
+   * The answers that came after their request was given up on, to the late
+   * listener, oldest first. Between two requests only: the listener may
+   * make syscalls of its own (a rollback).
+   */
+  private settleLate(): void {
+    if (this.settling || !this.link.late.length) return;
+    this.settling = true;
+    try {
+      while (this.link.late.length) {
+        const f = this.link.late.shift()!;
+        const request = `${messageName(f.type === TYPE.SYSCALL_RESULT ? TYPE.SYSCALL : f.type)} ${f.seq}`;
+        const call = this.timedOut.get(f.seq);
+        this.timedOut.delete(f.seq);
+        if (f.type !== TYPE.SYSCALL_RESULT || !call || f.payload.length !== RESULT_BYTES) {
+          this.lateListener({ request });
+          continue;
+        }
+        const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
+        const out = Array.from({ length: 6 }, (_, i) => r.getBigUint64(8 + 8 * i, true));
+        this.lateListener({ request, syscall: call.s.name, regs: call.regs, status: r.getBigUint64(0, true), out });
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  onLate(listener: (a: LateAnswer) => void): void {
+    this.lateListener = listener;
+  }
+
   // ---- the host's side ----
 
   setCurrentPp(ppid: number): void {
@@ -199,11 +244,13 @@ export class Remote implements Microkernel {
   }
 
   resume(ppid: number): GuestEvent {
+    this.settleLate();
     this.syncPages();
     return this.event(ppid, this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
   }
 
   async resumeAsync(ppid: number): Promise<GuestEvent> {
+    this.settleLate();
     this.syncPages();
     return this.event(ppid, await this.link.requestAsync(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
   }

@@ -8,7 +8,7 @@
 // and calls carry the new one in its place.
 import { BF_STATUS_SUCCESS, BF_SPEC_ID1_VAL, BF_SYSCALLS, type MicrokernelCalls, type SyscallInfo } from '../../abi/bf.js';
 import { decide, DEFAULT_RESTART, newHistory, started, type RestartHistory, type RestartSpec } from '../../supervisor/policy.js';
-import type { GuestEvent, Hello, KernelHealth, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
+import type { GuestEvent, Hello, KernelHealth, LateAnswer, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
 import { LinkError } from './link.js';
 import type { Remote } from './remote.js';
 
@@ -49,6 +49,7 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   private readonly handles = new Map<bigint, bigint>();
   private pp = 0;
   private sink: (line: OutputLine) => void = () => {};
+  private lateListener: (a: LateAnswer) => void = () => {};
 
   constructor(first: B, private readonly boot: () => Promise<B>, private readonly spec: RestartSpec = DEFAULT_RESTART,
     private readonly now: () => number = Date.now, private readonly sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms))) {
@@ -140,6 +141,7 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
       }
       this.kernel = next;
       next.remote.onOutput(this.sink);
+      next.remote.onLate(this.lateListener);
       next.remote.setCurrentPp(this.pp);
       try {
         for (const held of this.handles.keys()) {
@@ -172,6 +174,11 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   onOutput(sink: (line: OutputLine) => void): void {
     this.sink = sink;
     this.kernel.remote.onOutput(sink);
+  }
+
+  onLate(listener: (a: LateAnswer) => void): void {
+    this.lateListener = listener;
+    this.kernel.remote.onLate(listener);
   }
 
   resume(ppid: number): GuestEvent {
