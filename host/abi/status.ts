@@ -24,6 +24,11 @@ export function statusName(status: bigint): string {
   return names.get(v) ?? `0x${v.toString(16).padStart(16, '0')}`;
 }
 
+/** whether the value is one the ABI defines */
+export function isStatus(status: bigint): boolean {
+  return names.has(BigInt.asUintN(64, status));
+}
+
 export function hex64(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;
 }

@@ -55,6 +55,8 @@ export interface LateAnswer {
   status?: bigint;
   /** REG0..REG5 as answered */
   out?: bigint[];
+  /** it answers no request the host was waiting for: never sent, or answered already */
+  unsolicited?: boolean;
 }
 
 /**

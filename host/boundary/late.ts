@@ -17,6 +17,10 @@ const DESTROYS: Partial<Record<SyscallName, ResourceKind>> = { bf_vm_op_destroy_
 const DESTROYER = { vm: 'bf_vm_op_destroy_vm', vp: 'bf_vp_op_destroy_vp', vps: 'bf_vps_op_destroy_vps' } as const;
 
 export function settleLate(env: Env, a: LateAnswer): void {
+  if (a.unsolicited) {
+    env.audit.record({ kind: 'disagreement', extension: '', message: `the microkernel sent ${a.request}, which answers no request the host was waiting for (never sent, or answered already); ignored` });
+    return;
+  }
   const late = `${a.syscall ?? a.request} answered after the host had given up waiting (its caller was told FAILURE_UNKNOWN)`;
   if (!a.syscall || a.status === undefined || !a.out || !a.regs) {
     env.audit.record({ kind: 'late', extension: '', message: `${a.request}: answered after the host had given up waiting; nothing waits for it now` });

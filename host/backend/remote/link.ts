@@ -38,6 +38,12 @@ export class Link {
   readonly late: Frame[] = [];
   /** requests given up on, or late answers, that were forgotten to keep within LATE_KEPT */
   lateDropped = 0;
+  /** requests sent whose answer has not come yet */
+  private readonly outstanding = new Set<number>();
+  /** frames that answer no request the host is waiting for (never sent, or answered already), oldest first: the backend reports them */
+  readonly unsolicited: Frame[] = [];
+  /** unsolicited frames forgotten to keep within LATE_KEPT */
+  unsolicitedDropped = 0;
 
   /** where CONSOLE frames go as they come: text the firmware prints (its dumps) */
   onConsole: (ppid: number, text: string) => void = () => {};
@@ -98,6 +104,15 @@ export class Link {
         this.late.push(x);
         continue;
       }
+      // an answer to nothing the host asked: not taken for anything, only reported
+      if (x.type !== TYPE.ERROR && x.type !== TYPE.HELLO && !this.outstanding.has(x.seq)) {
+        if (this.unsolicited.length >= LATE_KEPT) {
+          this.unsolicited.shift();
+          this.unsolicitedDropped++;
+        }
+        this.unsolicited.push(x);
+        continue;
+      }
       if (x.type !== TYPE.ERROR) {
         this.queue.push(x);
         continue;
@@ -139,6 +154,12 @@ export class Link {
     const wanted = typeof types === 'number' ? [types] : types;
     const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
     if (i >= 0) return this.queue.splice(i, 1)[0];
+    const wrong = seq === undefined ? -1 : this.queue.findIndex((f) => f.seq === seq);
+    if (wrong >= 0) {
+      // its answer, of a type that answers something else: the request fails; the link stays up
+      const f = this.queue.splice(wrong, 1)[0];
+      throw new LinkError(`${what.replace(/^no answer to/, 'the answer to')} was a ${messageName(f.type)}, which does not answer it`, 'BAD_PAYLOAD');
+    }
     if (this.failure) throw this.failure;
     const refused = seq === undefined ? undefined : this.firmwareErrors.find((e) => e.seq === seq);
     if (refused) throw new LinkError(`the firmware refused frame ${seq}: ${refused.name} (${refused.text})`, 'REFUSED');
@@ -185,20 +206,26 @@ export class Link {
    */
   request(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Frame {
     const seq = this.send(type, payload);
+    this.outstanding.add(seq);
     try {
       return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
     } catch (e) {
       throw this.givenUp(e, seq);
+    } finally {
+      this.outstanding.delete(seq);
     }
   }
 
   /** request() without blocking the thread while the answer is awaited */
   async requestAsync(type: number, payload: Uint8Array | undefined, answer: number | readonly number[], timeoutMs: number): Promise<Frame> {
     const seq = this.send(type, payload);
+    this.outstanding.add(seq);
     try {
       return await this.expectAsync(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
     } catch (e) {
       throw this.givenUp(e, seq);
+    } finally {
+      this.outstanding.delete(seq);
     }
   }
 

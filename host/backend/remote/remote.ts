@@ -9,6 +9,7 @@ import { stops } from '../../../abi/wire.js';
 import { messageName, type Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
 import { allocatedOf, type GuestEvent, type Hello, type LateAnswer, type Microkernel, type OutputLine, type ResourceKind, type SlotState } from '../microkernel.js';
+import { hex64, isStatus } from '../../abi/status.js';
 import { LATE_KEPT, Link, LinkError } from './link.js';
 import { parseState, type KernelState } from './state.js';
 
@@ -130,8 +131,11 @@ export class Remote implements Microkernel {
     }
     if (f.payload.length !== RESULT_BYTES) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
     const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
+    const status = r.getBigUint64(0, true);
+    // checked before it is used: the request fails, the link stays up
+    if (!isStatus(status)) throw new LinkError(`the firmware answered ${s.name} with ${hex64(status)}, which is no bf_status_t`, 'BAD_PAYLOAD');
     for (let i = 0; i < 6; i++) this.out[i] = r.getBigUint64(8 + 8 * i, true);
-    return r.getBigUint64(0, true);
+    return status;
   }
 
   private noteSuccess(name: SyscallName, args: (number | bigint)[]): void {
@@ -204,9 +208,13 @@ export class Remote implements Microkernel {
    * make syscalls of its own (a rollback).
    */
   private settleLate(): void {
-    if (this.settling || !this.link.late.length) return;
+    if (this.settling || (!this.link.late.length && !this.link.unsolicited.length)) return;
     this.settling = true;
     try {
+      while (this.link.unsolicited.length) {
+        const f = this.link.unsolicited.shift()!;
+        this.lateListener({ request: `${messageName(f.type)} ${f.seq}`, unsolicited: true });
+      }
       while (this.link.late.length) {
         const f = this.link.late.shift()!;
         const request = `${messageName(f.type === TYPE.SYSCALL_RESULT ? TYPE.SYSCALL : f.type)} ${f.seq}`;

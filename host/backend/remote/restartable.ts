@@ -27,9 +27,13 @@ function sameLimits(a: Hello, b: Hello): boolean {
   return a.arch === b.arch && (['vms', 'vps', 'vpss', 'pps', 'pages'] as const).every((k) => b.limits[k] >= a.limits[k]);
 }
 
-/** a LinkError that says the microkernel is gone (closed, failed, garbage), not merely slow or refusing one frame */
-export function isDeath(e: unknown): boolean {
-  return e instanceof LinkError && e.problem !== 'TIMEOUT' && e.problem !== 'REFUSED';
+/**
+ * Whether an error says the microkernel is gone: the link itself failed
+ * (closed, a FAIL frame, bytes that are no frame). A timeout (slow), a
+ * refused frame, or an answer whose content is wrong fail one request only.
+ */
+export function isDeath(e: unknown, link: Remote['link']): boolean {
+  return e instanceof LinkError && link.failed !== undefined;
 }
 
 // the syscall methods are made in the constructor, one per kernel syscall of the table
@@ -82,7 +86,7 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
     try {
       return fn(this.kernel.remote);
     } catch (e) {
-      if (isDeath(e)) this.lost((e as Error).message);
+      if (isDeath(e, this.kernel.remote.link)) this.lost((e as Error).message);
       throw e;
     }
   }
@@ -190,7 +194,7 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
     try {
       return await this.kernel.remote.resumeAsync(ppid);
     } catch (e) {
-      if (isDeath(e)) this.lost((e as Error).message);
+      if (isDeath(e, this.kernel.remote.link)) this.lost((e as Error).message);
       throw e;
     }
   }
