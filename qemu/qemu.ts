@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { SyncWire } from '../host/backend/remote/sync-wire.js';
+import { FaultProxy, type FaultRule } from './faults.js';
 
 export const QEMU = 'qemu-system-x86_64';
 
@@ -58,6 +59,8 @@ export interface BootOptions {
   name?: string;
   /** the wire to the firmware: COM2 on a unix socket the host listens on */
   wire?: boolean;
+  /** with the wire: put the fault proxy between QEMU and the host, with these rules to start with (qemu/faults.ts) */
+  faults?: FaultRule[];
 }
 
 export interface BootResult {
@@ -122,6 +125,8 @@ export interface Session {
   stop(): void;
   /** QEMU's process, for a test that kills or stalls it as a fault would */
   pid: number | undefined;
+  /** the fault proxy on the wire, when asked for */
+  proxy?: FaultProxy;
 }
 
 /** boots an image and returns at once: with the wire connected when asked */
@@ -131,11 +136,14 @@ export async function start(o: BootOptions): Promise<Session> {
   const path = join(dir, 'wire.sock');
   const wire = await SyncWire.listen(path);
   const consoleFile = new ConsoleFile(join(dir, 'com1.log'));
-  const s = run(o, path, consoleFile);
+  // with faults, QEMU connects to the proxy, which connects to the host
+  const proxy = o.faults ? await FaultProxy.start(join(dir, 'proxy.sock'), path, o.faults) : undefined;
+  const s = run(o, proxy ? join(dir, 'proxy.sock') : path, consoleFile);
   let ended = false;
   const result = s.result.finally(() => {
     ended = true;
     wire.close();
+    proxy?.close();
     rmSync(dir, { recursive: true, force: true });
   });
   // QEMU connects before the guest runs, or ends without connecting
@@ -146,7 +154,7 @@ export async function start(o: BootOptions): Promise<Session> {
     }
     await new Promise((ok) => setTimeout(ok, 5));
   }
-  return { wire, result, stop: s.stop, pid: s.pid, pollConsole: () => consoleFile.poll(o.onSerial) };
+  return { wire, result, stop: s.stop, pid: s.pid, proxy, pollConsole: () => consoleFile.poll(o.onSerial) };
 }
 
 /** COM1 written to a file by QEMU, read in whole lines as they come */

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { ROOT } from '../../paths.js';
 import { start, type Accel, type BootResult, type Session } from '../../../qemu/qemu.js';
+import type { FaultRule } from '../../../qemu/faults.js';
 import { Link, HELLO_TIMEOUT_MS } from './link.js';
 import { Remote, type RemoteTimeouts } from './remote.js';
 
@@ -29,6 +30,8 @@ export interface QemuTargetOptions {
   accel?: Accel;
   /** where the serial log of a run that did not end well is kept */
   logDir?: string;
+  /** the fault proxy on the wire, with these rules to start with (qemu/faults.ts) */
+  faults?: FaultRule[];
 }
 
 export interface QemuTarget {
@@ -48,7 +51,7 @@ export function firmwareArgs(o: QemuTargetOptions): string {
 
 export async function bootQemu(o: QemuTargetOptions = {}): Promise<QemuTarget> {
   const session = await start({
-    image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, accel: o.accel, logDir: o.logDir, name: o.name ?? 'bfx-remote',
+    image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, accel: o.accel, logDir: o.logDir, name: o.name ?? 'bfx-remote', faults: o.faults,
   });
   const link = new Link(session.wire!);
   const shutdown = async (graceMs = 5000): Promise<BootResult> => {

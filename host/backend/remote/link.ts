@@ -106,11 +106,7 @@ export class Link {
       }
       // an answer to nothing the host asked: not taken for anything, only reported
       if (x.type !== TYPE.ERROR && x.type !== TYPE.HELLO && !this.outstanding.has(x.seq)) {
-        if (this.unsolicited.length >= LATE_KEPT) {
-          this.unsolicited.shift();
-          this.unsolicitedDropped++;
-        }
-        this.unsolicited.push(x);
+        this.keepUnsolicited(x);
         continue;
       }
       if (x.type !== TYPE.ERROR) {
@@ -212,8 +208,24 @@ export class Link {
     } catch (e) {
       throw this.givenUp(e, seq);
     } finally {
-      this.outstanding.delete(seq);
+      this.answered(seq);
     }
+  }
+
+  /** the request is over: another frame of its seq that comes is unsolicited (a duplicate) */
+  private answered(seq: number): void {
+    this.outstanding.delete(seq);
+    for (let i = this.queue.findIndex((f) => f.seq === seq); i >= 0; i = this.queue.findIndex((f) => f.seq === seq)) {
+      this.keepUnsolicited(this.queue.splice(i, 1)[0]);
+    }
+  }
+
+  private keepUnsolicited(f: Frame): void {
+    if (this.unsolicited.length >= LATE_KEPT) {
+      this.unsolicited.shift();
+      this.unsolicitedDropped++;
+    }
+    this.unsolicited.push(f);
   }
 
   /** request() without blocking the thread while the answer is awaited */
@@ -225,7 +237,7 @@ export class Link {
     } catch (e) {
       throw this.givenUp(e, seq);
     } finally {
-      this.outstanding.delete(seq);
+      this.answered(seq);
     }
   }
 
