@@ -175,6 +175,10 @@ static void on_bench_cpuid(const struct wire_header *h, const uint8_t *p) {
 _Noreturn void link_serve(void) {
     static uint8_t payload[BFX_WIRE_MAX_PAYLOAD];
     struct wire_header h;
+    /* the host's seqs only grow: one not past the last frame taken is a
+       repeat (a duplicate, or a frame overtaken on the way), and taking it
+       would do its work twice */
+    uint32_t taken = 0;
     for (;;) {
         link_seq = 0;
         unsigned err = wire_recv(&h, payload);
@@ -182,6 +186,11 @@ _Noreturn void link_serve(void) {
             refuse(h.seq, err, 0);
             continue;
         }
+        if (taken != 0 && h.seq <= taken) {
+            refuse(h.seq, BFX_WIRE_ERROR_BAD_STATE, "a seq not past the last frame taken: a repeat");
+            continue;
+        }
+        taken = h.seq;
         link_seq = h.seq;
         if (link_lie != LIE_NONE && h.type != BFX_WIRE_HELLO_ACK) {
             lie(h.seq);

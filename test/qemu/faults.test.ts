@@ -19,12 +19,12 @@ const survivor = load(join(ROOT, 'test', 'qemu', 'fixtures', 'survivor'));
 const READ_REG = BF_SYSCALLS.find((s) => s.name === 'bf_vps_op_read_reg')!.rax.toString(16);
 const REQUEST_MS = 300;
 
-async function withFault(rule: Omit<FaultRule, 'rax'>) {
+async function withFault(rule: Omit<FaultRule, 'rax'>, rax = READ_REG) {
   const lines: string[] = [];
   let first = true;
   const boot = async () => {
     // the fault on the first microkernel only: one that comes back is left alone
-    const t = await bootQemu({ guest: 'cpuid-loop:300', name: `bfx-faults-${process.pid}`, timeouts: { requestMs: REQUEST_MS }, faults: first ? [{ ...rule, rax: READ_REG }] : undefined });
+    const t = await bootQemu({ guest: 'cpuid-loop:300', name: `bfx-faults-${process.pid}`, timeouts: { requestMs: REQUEST_MS }, faults: first ? [{ ...rule, rax }] : undefined });
     first = false;
     return { remote: t.remote, session: t.session, end: async () => { await t.shutdown(); } };
   };
@@ -33,16 +33,18 @@ async function withFault(rule: Omit<FaultRule, 'rax'>) {
   const host = new Host(mk, { onOutput: (l) => lines.push(l.source === 'extension' ? l.text : `${l.source}: ${l.text}`) });
   const ext = host.add(await survivor, { config: 'probe:2', budgetMs: 5000 });
   let injected: Record<string, number>;
+  let vms: string[];
   try {
     await host.runAsync();
     injected = proxy.report().injected;
+    vms = mk.resources('vm');
   } finally {
     mk.close();
     await mk.end();
     await ext.dispose();
   }
   expect(host.pps[0].state, lines.join('\n')).toBe('halted');
-  return { lines, mk, injected, audit: host.env.audit.records.map((r) => `${r.kind}: ${r.message.split('\n')[0]}`) };
+  return { lines, mk, injected, vms, errors: mk.remote.link.firmwareErrors.map((e) => `${e.name}: ${e.text}`), audit: host.env.audit.records.map((r) => `${r.kind}: ${r.message.split('\n')[0]}`) };
 }
 
 describe('a fault on the wire, injected by the proxy between QEMU and the host', () => {
@@ -59,6 +61,16 @@ describe('a fault on the wire, injected by the proxy between QEMU and the host',
     expect(lines).toContain('read r8: BF_STATUS_SUCCESS');
     expect(audit).toContainEqual(expect.stringMatching(/^disagreement: the microkernel sent SYSCALL_RESULT \d+, which answers no request the host was waiting for/));
     expect(mk.health().epoch).toBe(0);
+  });
+
+  it('duplicate the request (a create sent twice): the firmware takes it once and refuses the repeat', async () => {
+    const createVm = BF_SYSCALLS.find((s) => s.name === 'bf_vm_op_create_vm')!.rax.toString(16);
+    const { lines, injected, vms, errors } = await withFault({ dir: 'down', action: 'duplicate' }, createVm);
+    expect(injected).toEqual({ duplicate: 1 });
+    expect(lines).toContain('new vps 0: BF_STATUS_SUCCESS');
+    expect(errors).toContain('BAD_STATE: a seq not past the last frame taken: a repeat');
+    // one VM, not two
+    expect(vms.filter((v) => v !== 'free')).toEqual(['live']);
   });
 
   it('drop the answer: the read times out (FAILURE_UNKNOWN), the microkernel stays up', async () => {

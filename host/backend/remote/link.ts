@@ -114,6 +114,7 @@ export class Link {
         continue;
       }
       try {
+        if (this.firmwareErrors.length >= LATE_KEPT) this.firmwareErrors.shift();
         this.firmwareErrors.push(parseError(x.payload));
       } catch (e) {
         this.fail(new LinkError(`the firmware sent an ERROR frame the host cannot read: ${(e as Error).message}`, 'BAD_PAYLOAD'));

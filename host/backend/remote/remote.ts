@@ -25,8 +25,8 @@ export const REMOTE_TIMEOUTS: RemoteTimeouts = { requestMs: 10_000, runMs: 60_00
 /** the guest registers an EXIT frame carries, in its order */
 const EXIT_REGS = [bf_reg_t.rax, bf_reg_t.rbx, bf_reg_t.rcx, bf_reg_t.rdx, bf_reg_t.rsi, bf_reg_t.rdi, bf_reg_t.rip];
 const EXIT_BYTES = 88;
-const SYSCALL_BYTES = 64;
-const RESULT_BYTES = 56;
+export const SYSCALL_BYTES = 64;
+export const RESULT_BYTES = 56;
 const PAGE = 4096;
 /** the most page bytes one PAGE_WRITE carries (12 bytes of it are its own header) */
 const PAGE_CHUNK = 1008;
@@ -115,10 +115,7 @@ export class Remote implements Microkernel {
 
   /** a SYSCALL frame and its SYSCALL_RESULT: the status, and the outputs into `out` */
   private exchange(s: SyscallInfo, regs: readonly bigint[], ppid: number): bigint {
-    const v = this.view;
-    v.setBigUint64(0, s.rax, true);
-    for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, regs[i] ?? 0n, true);
-    v.setUint16(56, ppid, true);
+    encodeSyscall(this.view, s.rax, regs, ppid);
     let f: Frame;
     try {
       f = this.link.request(TYPE.SYSCALL, this.payload, TYPE.SYSCALL_RESULT, this.timeouts.requestMs);
@@ -400,6 +397,13 @@ export class Remote implements Microkernel {
       // a link that already failed has nobody to say bye to
     }
   }
+}
+
+/** a SYSCALL's payload (SYSCALL_BYTES) into v: RAX, REG0..REG5, the processor it executes on */
+export function encodeSyscall(v: DataView, rax: bigint, regs: readonly bigint[], ppid: number): void {
+  v.setBigUint64(0, rax, true);
+  for (let i = 0; i < 6; i++) v.setBigUint64(8 + 8 * i, regs[i] ?? 0n, true);
+  v.setUint16(56, ppid, true);
 }
 
 /** an argument as its register holds it: IDs and u32s zero-extended, u64s as they are */
