@@ -5,7 +5,7 @@ import { load } from '../host/loader/load.js';
 import { Random } from './random.js';
 import { rawRound } from './raw.js';
 import { newTally, type Tally } from './tally.js';
-import { faultRound, FUZZER } from './typed.js';
+import { faultRound, FUZZER, type Fault } from './typed.js';
 
 export interface CampaignOptions {
   seed: number;
@@ -13,6 +13,8 @@ export interface CampaignOptions {
   /** raw syscalls per raw round */
   rawCalls: number;
   faultRounds: number;
+  /** every fault round of this kind only */
+  only?: Fault;
   /** told after each round */
   progress?: (done: number, of: number, t: Tally) => void;
 }
@@ -32,7 +34,7 @@ export async function campaign(o: CampaignOptions): Promise<Tally> {
   }
   const fuzzer = await load(FUZZER);
   for (let i = 0; i < o.faultRounds; i++) {
-    await faultRound(rng, fuzzer, t);
+    await faultRound(rng, fuzzer, t, o.only);
     t.rounds++;
     o.progress?.(t.rounds, of, t);
   }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { campaign, CI_CAMPAIGN } from './campaign.js';
 import { ok, renderTally } from './tally.js';
+import { FAULTS, type Fault } from './typed.js';
 
 const HELP = `npm run faults -- [--seed <n>] [--long] [--rounds <n>] [--json]
 
@@ -17,6 +18,7 @@ invariant violations and leaks (each must be 0).
   --seed <n>     the seed (default: the time); the same seed, the same campaign
   --long         ten times the CI size (${CI_CAMPAIGN.rawRounds} raw rounds of ${CI_CAMPAIGN.rawCalls} calls, ${CI_CAMPAIGN.faultRounds} fault rounds)
   --rounds <n>   this many fault rounds (raw rounds: one per 8)
+  --only <f>     every fault round with this fault: ${FAULTS.join(', ')}
   --json         the tally as one JSON object
   -h, --help     this help
 
@@ -26,7 +28,7 @@ Exit status: 0 all held; 1 something broke (the table says what); 2 a wrong comm
 function main(): Promise<number> | number {
   let values;
   try {
-    ({ values } = parseArgs({ options: { seed: { type: 'string' }, long: { type: 'boolean' }, rounds: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ options: { only: { type: 'string' }, seed: { type: 'string' }, long: { type: 'boolean' }, rounds: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
     process.stderr.write(`npm run faults: ${(e as Error).message}\n${HELP}`);
     return 2;
@@ -50,11 +52,15 @@ function main(): Promise<number> | number {
     process.stderr.write(`npm run faults: ${(e as Error).message}\n`);
     return 2;
   }
+  if (values.only !== undefined && !FAULTS.includes(values.only as Fault)) {
+    process.stderr.write(`npm run faults: --only takes one of ${FAULTS.join(', ')}, not "${values.only}"\n`);
+    return 2;
+  }
   const scale = values.long ? 10 : 1;
   const faultRounds = rounds ?? CI_CAMPAIGN.faultRounds * scale;
   const rawRounds = rounds !== undefined ? Math.max(1, Math.round(rounds / 8)) : CI_CAMPAIGN.rawRounds * scale;
   return campaign({
-    seed, rawRounds, rawCalls: CI_CAMPAIGN.rawCalls, faultRounds,
+    seed, rawRounds, rawCalls: CI_CAMPAIGN.rawCalls, faultRounds, only: values.only as Fault | undefined,
     // progress on a terminal as one line rewritten; elsewhere (CI logs) a line every ten rounds
     progress: (done, of) => {
       if (values.json) return;

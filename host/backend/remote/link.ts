@@ -242,6 +242,21 @@ export class Link {
     }
   }
 
+  /** requests given up on whose answer has not come */
+  get awaitingLate(): number {
+    return this.abandoned.size;
+  }
+
+  /** reads what comes for up to timeoutMs, or until every request given up on is answered: late answers go to `late` */
+  collectLate(timeoutMs: number): void {
+    const deadline = performance.now() + timeoutMs;
+    while (this.abandoned.size > 0 && !this.failure) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      this.pump(left);
+    }
+  }
+
   private givenUp(e: unknown, seq: number): unknown {
     if (!(e instanceof LinkError) || e.problem !== 'TIMEOUT') return e;
     if (this.abandoned.size >= LATE_KEPT) {

@@ -251,13 +251,18 @@ export class Remote implements Microkernel {
   resume(ppid: number): GuestEvent {
     this.settleLate();
     this.syncPages();
-    return this.event(ppid, this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
+    const f = this.link.request(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
+    // what came late while the guest ran, settled now: the run may be the last request of all
+    this.settleLate();
+    return this.event(ppid, f);
   }
 
   async resumeAsync(ppid: number): Promise<GuestEvent> {
     this.settleLate();
     this.syncPages();
-    return this.event(ppid, await this.link.requestAsync(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs));
+    const f = await this.link.requestAsync(TYPE.RUN, this.runPayload(ppid), [TYPE.EXIT, TYPE.STOPPED], this.timeouts.runMs);
+    this.settleLate();
+    return this.event(ppid, f);
   }
 
   /** RUN's answer read */
@@ -337,9 +342,25 @@ export class Remote implements Microkernel {
   }
 
   snapshot(): Uint8Array {
-    this.flushPending();
-    this.flushConsole();
-    return this.link.request(TYPE.STATE, undefined, TYPE.STATE, this.timeouts.requestMs).payload.slice();
+    // the tables as they are once what came late is settled: an answer that came while STATE was awaited is settled, and STATE asked again
+    for (let tries = 0; ; tries++) {
+      this.settleLate();
+      this.flushPending();
+      this.flushConsole();
+      const bytes = this.link.request(TYPE.STATE, undefined, TYPE.STATE, this.timeouts.requestMs).payload.slice();
+      if (!this.link.late.length || tries === 2) return bytes;
+    }
+  }
+
+  /**
+   * Waits up to graceMs for the answers to requests given up on, and
+   * settles what came: before the run ends, so that a create that completed
+   * late does not outlive the run unowned.
+   */
+  settle(graceMs = this.timeouts.requestMs): void {
+    if (this.link.failed) return;
+    this.link.collectLate(graceMs);
+    this.settleLate();
   }
 
   mapPage(phys: bigint, bytes: Uint8Array | undefined): void {
@@ -386,6 +407,7 @@ export class Remote implements Microkernel {
     if (this.closed) return;
     this.closed = true;
     try {
+      this.settle();
       this.flushPending();
     } catch {
       // what the firmware disagreed with no longer matters: the run is over

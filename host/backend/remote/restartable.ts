@@ -215,6 +215,11 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
     return this.use((r) => r.snapshot());
   }
 
+  /** the microkernel up now settles the answers that come late (Remote.settle) */
+  settle(graceMs?: number): void {
+    if (this.state === 'active') this.use((r) => r.settle(graceMs));
+  }
+
   mapPage(phys: bigint, bytes: Uint8Array | undefined): void {
     this.kernel.remote.mapPage(phys, bytes);
   }
