@@ -17,7 +17,7 @@ const survivor = load(join(ROOT, 'test', 'qemu', 'fixtures', 'survivor'));
 /** what a syscall waits at most in these tests: a stall of QEMU past it times the syscall out */
 const REQUEST_MS = 300;
 
-async function runStalled(config: string) {
+async function runStalled(config: string, forGood = false) {
   const lines: string[] = [];
   const boot = async () => {
     const t = await bootQemu({ guest: 'cpuid-loop:6', name: `bfx-slow-${process.pid}`, timeouts: { requestMs: REQUEST_MS } });
@@ -29,7 +29,7 @@ async function runStalled(config: string) {
       lines.push(l.source === 'extension' ? l.text : `${l.source}: ${l.text}`);
       // QEMU stopped while the extension is in its vmexit callback, and let go once the call it made has timed out
       if (l.source === 'extension' && l.text === 'stall point') process.kill(mk.current.pid, 'SIGSTOP');
-      if (l.source === 'extension' && / in the stall: /.test(l.text)) process.kill(mk.current.pid, 'SIGCONT');
+      if (l.source === 'extension' && / in the stall: /.test(l.text) && !forGood) process.kill(mk.current.pid, 'SIGCONT');
     },
   });
   const ext = host.add(await survivor, { config, budgetMs: 5000 });
@@ -69,5 +69,16 @@ describe('a microkernel that stalls (QEMU stopped) while a syscall waits', () =>
     expect(audit).toContain('late: bf_vm_op_destroy_vm answered after the host had given up waiting (its caller was told FAILURE_UNKNOWN): vm 1 was destroyed after all; its record is free');
     expect(host.env.records.vm.allocated()).toEqual([0]);
     expect(vms.slice(0, 3)).toEqual(['live', 'free', 'free']);
+  });
+
+  it('for good (QEMU never goes on): after three requests and a heartbeat go unanswered it is down, and is restarted', async () => {
+    const { lines, host, mk } = await runStalled('stall-create:2', true);
+    expect(lines).toContain('create_vm in the stall: BF_STATUS_FAILURE_UNKNOWN');
+    expect(lines).toContainEqual(expect.stringMatching(/^host: the microkernel went down \(it stopped answering: 3 requests in a row and a heartbeat went unanswered/));
+    expect(lines).toContain('fail 0xdead000000010001 on pp 0');
+    expect(lines).toContain("host: the microkernel is back (restart 1): each extension's bootstrap is called again");
+    expect(lines).toContain('old vps 0: BF_STATUS_FAILURE_INVALID_HANDLE');
+    expect(mk.health()).toMatchObject({ state: 'active', epoch: 1, restarts: 1 });
+    expect(host.pps[0].state).toBe('halted');
   });
 });

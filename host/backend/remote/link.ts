@@ -242,6 +242,11 @@ export class Link {
     }
   }
 
+  /** the host gives up on the other side altogether (it stopped answering): the link is failed from now on */
+  giveUp(why: string): void {
+    this.failure ??= new LinkError(why, 'TIMEOUT');
+  }
+
   /** requests given up on whose answer has not come */
   get awaitingLate(): number {
     return this.abandoned.size;

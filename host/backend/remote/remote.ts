@@ -352,6 +352,13 @@ export class Remote implements Microkernel {
     }
   }
 
+  /** a HEARTBEAT answered: the firmware is there (a LinkError when it is not) */
+  heartbeat(): void {
+    const p = new Uint8Array(8);
+    new DataView(p.buffer).setBigUint64(0, BigInt(Date.now()), true);
+    this.link.request(TYPE.HEARTBEAT, p, TYPE.HEARTBEAT, this.timeouts.requestMs);
+  }
+
   /**
    * Waits up to graceMs for the answers to requests given up on, and
    * settles what came: before the run ends, so that a create that completed

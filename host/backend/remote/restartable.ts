@@ -40,6 +40,9 @@ export function isDeath(e: unknown, link: Remote['link']): boolean {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface RestartableRemote<B extends KernelBoot = KernelBoot> extends MicrokernelCalls {}
 
+/** consecutive requests given up on after which a heartbeat asks whether the microkernel is there at all */
+export const SILENT_REQUESTS = 3;
+
 export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Microkernel {
   readonly hello: Hello;
   readonly out = new BigUint64Array(6);
@@ -52,6 +55,8 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   /** each handle an extension opened, by the value it holds, and the value the microkernel now knows it by */
   private readonly handles = new Map<bigint, bigint>();
   private pp = 0;
+  /** requests given up on since the microkernel last answered one */
+  private silent = 0;
   private sink: (line: OutputLine) => void = () => {};
   private lateListener: (a: LateAnswer) => void = () => {};
 
@@ -84,15 +89,39 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   private use<T>(fn: (r: Remote) => T): T {
     if (this.state !== 'active') throw new KernelDown(`the microkernel is ${this.state === 'down' ? 'down' : 'gone for good'}: ${this.why}`);
     try {
-      return fn(this.kernel.remote);
+      const out = fn(this.kernel.remote);
+      this.silent = 0;
+      return out;
     } catch (e) {
-      if (isDeath(e, this.kernel.remote.link)) this.lost((e as Error).message);
+      this.failed(e);
       throw e;
+    }
+  }
+
+  /**
+   * What an error says of the microkernel: a dead link, it is Down. Slow is
+   * not dead, but silence is: after SILENT_REQUESTS requests in a row went
+   * unanswered, a heartbeat asks; when that goes unanswered too, it is Down.
+   */
+  private failed(e: unknown): void {
+    const link = this.kernel.remote.link;
+    if (isDeath(e, link)) {
+      this.lost((e as Error).message);
+      return;
+    }
+    if (!(e instanceof LinkError) || e.problem !== 'TIMEOUT' || ++this.silent < SILENT_REQUESTS) return;
+    this.silent = 0;
+    try {
+      this.kernel.remote.heartbeat();
+    } catch (h) {
+      if (h instanceof LinkError) this.lost(`it stopped answering: ${SILENT_REQUESTS} requests in a row and a heartbeat went unanswered (${h.message})`);
     }
   }
 
   private lost(why: string): void {
     if (this.state !== 'active') return;
+    // nothing more is sent to it, and ending it does not wait for it to say bye
+    this.kernel.remote.link.giveUp(why);
     this.state = 'down';
     this.why = why;
     this.epoch++;
@@ -192,9 +221,11 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   async resumeAsync(ppid: number): Promise<GuestEvent> {
     if (this.state !== 'active') throw new KernelDown(`the microkernel is down: ${this.why}`);
     try {
-      return await this.kernel.remote.resumeAsync(ppid);
+      const out = await this.kernel.remote.resumeAsync(ppid);
+      this.silent = 0;
+      return out;
     } catch (e) {
-      if (isDeath(e, this.kernel.remote.link)) this.lost((e as Error).message);
+      this.failed(e);
       throw e;
     }
   }
