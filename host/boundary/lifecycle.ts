@@ -2,8 +2,9 @@
 // the microkernel as it was (rolled back when the backend threw midway);
 // destroying something in use makes a zombie that is never reusable. A
 // kernel that answers a create with an ID the records hold taken is not
-// believed: the create fails and an audit record says so; what the kernel
-// did with that ID is for reconciling with it, not for guessing here.
+// believed: the create fails and an audit record says so, and whatever the
+// kernel holds that no record owns is destroyed, as after a create that
+// threw; what it did with the ID it named is for reconciling with it.
 import { BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_SUCCESS, type bf_status_t } from '../abi/bf.js';
 import { statusName } from '../abi/status.js';
 import type { ResourceKind } from '../backend/microkernel.js';
@@ -66,8 +67,10 @@ export function create(
   if (!idInRange(id, table.size) || table.state[id] !== FREE || env.mk.out[0] > 0xffffn) {
     env.audit.record({
       kind: 'disagreement', extension: ext.name, syscall,
-      message: `the microkernel answered ${kind} id ${env.mk.out[0]}, which is ${idInRange(id, table.size) ? 'already allocated' : 'out of range'}`,
+      message: `the microkernel answered ${kind} id ${env.mk.out[0]}, which is ${idInRange(id, table.size) && env.mk.out[0] <= 0xffffn ? 'already allocated' : 'out of range'}`,
     });
+    // the caller is told the create failed: what the microkernel did make, the records do not hold, and it goes
+    rollback(env, ext, kind, syscall, handle);
     return { status: BF_STATUS_FAILURE_UNKNOWN, id: -1 };
   }
   table.add(id, ext.id, parent, pp);

@@ -19,7 +19,7 @@ const survivor = load(join(ROOT, 'test', 'qemu', 'fixtures', 'survivor'));
 const READ_REG = BF_SYSCALLS.find((s) => s.name === 'bf_vps_op_read_reg')!.rax.toString(16);
 const REQUEST_MS = 300;
 
-async function withFault(rule: Omit<FaultRule, 'rax'>, rax = READ_REG) {
+async function withFault(rule: Omit<FaultRule, 'rax'>, rax = READ_REG, ends = 'halted') {
   const lines: string[] = [];
   let first = true;
   const boot = async () => {
@@ -43,7 +43,7 @@ async function withFault(rule: Omit<FaultRule, 'rax'>, rax = READ_REG) {
     await mk.end();
     await ext.dispose();
   }
-  expect(host.pps[0].state, lines.join('\n')).toBe('halted');
+  expect(host.pps[0].state, lines.join('\n')).toBe(ends);
   return { lines, mk, injected, vms, errors: mk.remote.link.firmwareErrors.map((e) => `${e.name}: ${e.text}`), audit: host.env.audit.records.map((r) => `${r.kind}: ${r.message.split('\n')[0]}`) };
 }
 
@@ -53,6 +53,17 @@ describe('a fault on the wire, injected by the proxy between QEMU and the host',
     expect(lines).toContain('read r8: BF_STATUS_FAILURE_UNKNOWN');
     expect(audit.some((a) => /^exception: .*the firmware answered bf_vps_op_read_reg with 0x0000000000001234, which is no bf_status_t/.test(a)), audit.join('\n')).toBe(true);
     expect(mk.health()).toMatchObject({ state: 'active', epoch: 0 });
+  });
+
+  it('rewrite a create\'s answer to an ID out of range: the create fails, and what the microkernel made is rolled back', async () => {
+    const createVm = BF_SYSCALLS.find((s) => s.name === 'bf_vm_op_create_vm')!.rax.toString(16);
+    // REG0 is the answer's bytes 8..15: the VM ID, now 0x10000, past any pool
+    // with no VM, the extension has no guest to run: its processor stays idle
+    const { lines, audit, vms } = await withFault({ dir: 'up', action: 'rewrite', at: 10, bytes: [1] }, createVm, 'idle');
+    expect(lines).toContain('new vps 65535: BF_STATUS_INVALID_PARAMS1');
+    expect(audit, audit.join('\n')).toContain('disagreement: the microkernel answered vm id 65536, which is out of range');
+    expect(audit).toContain('rollback: destroyed vm 0, left by the failed create: BF_STATUS_SUCCESS');
+    expect(vms.filter((v) => v !== 'free')).toEqual([]);
   });
 
   it('duplicate (the answer comes twice): the read succeeds, the second copy is ignored and audited', async () => {
