@@ -70,6 +70,37 @@ export async function rawRound(rng: Random, calls: number, tally: Tally): Promis
   const link = t.remote.link;
   const { vms, vps, vpss } = t.remote.hello.limits;
   const limits = { vms, vps, vpss };
+  const pages: bigint[] = [];
+  let zombies = new Set<string>();
+
+  /** one random syscall and the properties after it; false when the round cannot go on */
+  const step = (handle: bigint, n: number): boolean => {
+    const s = rng.pick(SENT);
+    const regs = Array.from({ length: 6 }, (_, i) => arg(rng, s, i, handle, limits, pages));
+    const creating = /_op_create_/.test(s.name);
+    const before = creating ? stateBytes(link) : undefined;
+    const r = send(link, rax(rng, s), regs);
+    tally.syscalls.raw++;
+    if (!isStatus(r.status)) problem(tally, 'violations', `raw: ${s.name} answered ${statusName(r.status)}, which is no bf_status_t`);
+    if (s.name === 'bf_mem_op_alloc_page' && r.status === BF_STATUS_SUCCESS) pages.push(r.out[0]);
+    if (before && r.status !== BF_STATUS_SUCCESS && !same(before, stateBytes(link))) {
+      problem(tally, 'violations', `raw: ${s.name} failed with ${statusName(r.status)} but changed the microkernel's tables`);
+    }
+    // every so often: no zombie came back
+    if (n % 16 === 15 || n === calls - 1) {
+      const st = parseState(stateBytes(link));
+      const now = new Set<string>();
+      st.vm.forEach((x, id) => x === 2 && now.add(`vm ${id}`));
+      st.vp.forEach((x, id) => x.state === 2 && now.add(`vp ${id}`));
+      st.vps.forEach((x, id) => x.state === 2 && now.add(`vps ${id}`));
+      for (const z of zombies) if (!now.has(z)) problem(tally, 'violations', `raw: ${z} was a zombie and is not any more`);
+      zombies = now;
+    }
+    if (!link.failed) return true;
+    problem(tally, 'violations', `raw: the firmware failed after ${s.name}: ${link.failed.message}`);
+    return false;
+  };
+
   try {
     const opened = send(link, BF_SYSCALLS.find((s) => s.name === 'bf_handle_op_open_handle')!.rax, [BigInt(BF_SPEC_ID1_VAL)]);
     tally.syscalls.raw++;
@@ -77,36 +108,10 @@ export async function rawRound(rng: Random, calls: number, tally: Tally): Promis
       problem(tally, 'violations', `raw: open_handle answered ${statusName(opened.status)}`);
       return;
     }
-    const handle = opened.out[0];
-    const pages: bigint[] = [];
-    let zombies = new Set<string>();
-    for (let n = 0; n < calls; n++) {
-      const s = rng.pick(SENT);
-      const regs = Array.from({ length: 6 }, (_, i) => arg(rng, s, i, handle, limits, pages));
-      const creating = /_op_create_/.test(s.name);
-      const before = creating ? stateBytes(link) : undefined;
-      const r = send(link, rax(rng, s), regs);
-      tally.syscalls.raw++;
-      if (!isStatus(r.status)) problem(tally, 'violations', `raw: ${s.name} answered ${statusName(r.status)}, which is no bf_status_t`);
-      if (s.name === 'bf_mem_op_alloc_page' && r.status === BF_STATUS_SUCCESS) pages.push(r.out[0]);
-      if (before && r.status !== BF_STATUS_SUCCESS && !same(before, stateBytes(link))) {
-        problem(tally, 'violations', `raw: ${s.name} failed with ${statusName(r.status)} but changed the microkernel's tables`);
-      }
-      // every so often: no zombie came back
-      if (n % 16 === 15 || n === calls - 1) {
-        const st = parseState(stateBytes(link));
-        const now = new Set<string>();
-        st.vm.forEach((x, id) => x === 2 && now.add(`vm ${id}`));
-        st.vp.forEach((x, id) => x.state === 2 && now.add(`vp ${id}`));
-        st.vps.forEach((x, id) => x.state === 2 && now.add(`vps ${id}`));
-        for (const z of zombies) if (!now.has(z)) problem(tally, 'violations', `raw: ${z} was a zombie and is not any more`);
-        zombies = now;
-      }
-      if (link.failed) {
-        problem(tally, 'violations', `raw: the firmware failed after ${s.name}: ${link.failed.message}`);
-        return;
-      }
-    }
+    for (let n = 0; n < calls && step(opened.out[0], n); n++);
+  } catch (e) {
+    // no answer, or a firmware that failed instead of answering: the round ends, and says why
+    problem(tally, 'violations', `raw: ${(e as Error).message}`);
   } finally {
     t.remote.close();
     const ended = await t.shutdown();

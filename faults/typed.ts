@@ -88,7 +88,11 @@ export async function faultRound(rng: Random, fuzzer: LoadedModule, tally: Tally
           process.kill(pid, 'SIGSTOP');
           stalled = pid;
           injected(tally, 'stall');
-          setTimeout(() => process.kill(pid, 'SIGCONT'), rng.int(50, REQUEST_MS * 3));
+          setTimeout(() => {
+            try {
+              process.kill(pid, 'SIGCONT');
+            } catch { /* QEMU ended meanwhile (the microkernel was restarted) */ }
+          }, rng.int(50, REQUEST_MS * 3));
         }
       },
     });

@@ -81,7 +81,12 @@ class Direction {
         return;
       }
       case 'duplicate': send(f); this.write(f); return;
-      case 'reorder': this.held = f; return;
+      case 'reorder': {
+        // one held already goes first: held frames keep their order among themselves
+        if (this.held) this.write(this.held);
+        this.held = f;
+        return;
+      }
       case 'truncate': send(f.subarray(0, Math.max(0, Math.min(f.length - 1, rule.keep ?? F.HEADER_BYTES)))); return;
       case 'corrupt': {
         const g = Buffer.from(f);

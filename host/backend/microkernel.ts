@@ -111,7 +111,7 @@ export interface Microkernel extends MicrokernelCalls {
   /** how it is, for a backend that can lose its microkernel (a real one); an in-process one is always active */
   health?(): KernelHealth;
   /** brings a down microkernel back by its restart policy: true once it is active again, false when the policy gave up */
-  recover?(): Promise<boolean>;
+  recover?(stop?: AbortSignal): Promise<boolean>;
   /** where the kernel's debug output (dumps) and the guests' consoles go */
   onOutput(sink: (line: OutputLine) => void): void;
   close(): void;

@@ -10,7 +10,7 @@ import type { LateAnswer, ResourceKind } from '../backend/microkernel.js';
 import { idInRange } from './check.js';
 import type { Env } from './context.js';
 import { describe } from './guard.js';
-import { FREE, ZOMBIE } from './records.js';
+import { FREE, LOST, ZOMBIE } from './records.js';
 
 const CREATES: Partial<Record<SyscallName, ResourceKind>> = { bf_vm_op_create_vm: 'vm', bf_vp_op_create_vp: 'vp', bf_vps_op_create_vps: 'vps' };
 const DESTROYS: Partial<Record<SyscallName, ResourceKind>> = { bf_vm_op_destroy_vm: 'vm', bf_vp_op_destroy_vp: 'vp', bf_vps_op_destroy_vps: 'vps' };
@@ -32,6 +32,8 @@ export function settleLate(env: Env, a: LateAnswer): void {
   if (created && a.status === BF_STATUS_SUCCESS) {
     const id = Number(a.out[0] & 0xffffn);
     const table = env.records.table(created);
+    // an ID the host lost with an earlier microkernel is free for this one, as create() takes it
+    if (idInRange(id, table.size) && table.state[id] === LOST && a.out[0] <= 0xffffn) table.free(id);
     if (!idInRange(id, table.size) || table.state[id] !== FREE) {
       env.audit.record({ kind: 'late', extension: '', syscall: a.syscall, message: `${late}: it made ${created} ${a.out[0]}, which the records hold taken; left for reconciling` });
       return;

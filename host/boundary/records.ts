@@ -138,7 +138,8 @@ export class Records {
     if (active.includes(id)) return true;
     const child = kind === 'vm' ? this.vp : kind === 'vp' ? this.vps : undefined;
     if (!child) return false;
-    for (let c = 0; c < child.size; c++) if (child.state[c] !== FREE && child.parent[c] === id) return true;
+    // a child lost with a microkernel that went down is in nothing: its parent here is the new microkernel's
+    for (let c = 0; c < child.size; c++) if (child.state[c] !== FREE && child.state[c] !== LOST && child.parent[c] === id) return true;
     return false;
   }
 

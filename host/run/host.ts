@@ -240,15 +240,21 @@ export class Host {
     this.pending.fill(undefined);
     this.output({ source: 'host', text: `the microkernel went down (${h.why ?? 'no reason given'}): what it held is gone; each extension's fail callback is called` });
     for (const pp of this.pps) {
-      for (const ext of this.extensions) if (ext.state === 'waiting' && ext.callbacks.fail) this.deliver(ext, 'fail', pp.ppid, [BF_STATUS_FAILURE_UNKNOWN]);
+      for (const ext of this.extensions) {
+        if (ext.state !== 'waiting' || !ext.callbacks.fail) continue;
+        // a fail callback that faults here ends its instance as any callback's fault does (deliver reports the others)
+        if (this.deliver(ext, 'fail', pp.ppid, [BF_STATUS_FAILURE_UNKNOWN]).ended === 'fault') {
+          this.onEnd(ext, { kind: 'fault', fault: ext.faults[ext.faults.length - 1].fault, where: 'fail', ppid: pp.ppid });
+        }
+      }
       this.stop(pp, `the microkernel went down: ${h.why ?? 'no reason given'}`);
     }
     return true;
   }
 
   /** the microkernel restarted by its policy, and every waiting extension bootstrapped on it; false when it stays down */
-  private async kernelBack(): Promise<boolean> {
-    if (!this.mk.recover || !(await this.mk.recover())) {
+  private async kernelBack(stop?: AbortSignal): Promise<boolean> {
+    if (!this.mk.recover || stop?.aborted || !(await this.mk.recover(stop))) {
       const h = this.mk.health?.();
       this.output({ source: 'host', text: `the microkernel stays down: ${h?.why ?? 'it cannot be restarted'}` });
       return false;
@@ -327,7 +333,7 @@ export class Host {
     let exits = 0;
     let turn = performance.now();
     for (;;) {
-      if (this.kernelWentDown() && !(await this.kernelBack())) return;
+      if (this.kernelWentDown() && !(await this.kernelBack(stop))) return;
       const running = this.pps.filter((p) => p.state === 'running');
       if (!running.length) return;
       for (const pp of running) {

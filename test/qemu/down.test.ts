@@ -11,6 +11,8 @@ import { RestartableRemote, type KernelBoot } from '../../host/backend/remote/re
 import { load } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Host } from '../../host/run/host.js';
+import { manifestFrom } from '../../host/supervisor/manifest.js';
+import { Supervisor } from '../../host/supervisor/runtime.js';
 import type { RestartSpec } from '../../host/supervisor/policy.js';
 import { qemuRunning } from './processes.js';
 
@@ -90,5 +92,34 @@ describe('a microkernel that dies (QEMU killed) in the middle of a run', () => {
     expect(host.pps[0].why).toMatch(/^the microkernel went down/);
     expect(booted.length).toBe(1);
     expect(qemuRunning(booted[0].name)).toBe(false);
+  });
+
+  it('under the supervisor, a fail callback that traps while the microkernel is down is a crash its policy judges', async () => {
+    const boot = () => bootOne('cpuid-loop:6');
+    const first = await boot();
+    const mk = new RestartableRemote(first, boot, policy('on-failure'));
+    let killed = false;
+    const s = new Supervisor(mk, [{
+      manifest: manifestFrom({ name: 'survivor', module: 'survivor', restart: { policy: 'once', backoff: { initial_ms: 1 } } }, 'survivor.json'),
+      loaded: await survivor, config: 'kill-at:3,fail-trap',
+    }], {
+      onOutput: (l) => {
+        if (l.source === 'extension' && l.text === 'kill point' && !killed) {
+          killed = true;
+          process.kill(first.pid!, 'SIGKILL');
+        }
+      },
+    });
+    try {
+      await s.run();
+    } finally {
+      mk.close();
+      await mk.end();
+    }
+    const st = s.status().extensions[0];
+    expect(st.lastCrash).toMatchObject({ class: 'trap' });
+    expect(st.restarts).toBe(1);
+    expect(s.status().events.items.map((e) => e.text)).toContainEqual(expect.stringMatching(/^trap unreachable: .*: once restarts after its first crash/));
+    expect(mk.health()).toMatchObject({ state: 'active', restarts: 1 });
   });
 });

@@ -115,7 +115,10 @@ export class Link {
       }
       try {
         if (this.firmwareErrors.length >= LATE_KEPT) this.firmwareErrors.shift();
-        this.firmwareErrors.push(parseError(x.payload));
+        const refused = parseError(x.payload);
+        this.firmwareErrors.push(refused);
+        // a refusal of a request given up on is its late answer: nothing is owed for it any more
+        if (this.abandoned.delete(refused.seq)) this.late.push({ ...x, seq: refused.seq });
       } catch (e) {
         this.fail(new LinkError(`the firmware sent an ERROR frame the host cannot read: ${(e as Error).message}`, 'BAD_PAYLOAD'));
       }

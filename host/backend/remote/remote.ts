@@ -155,7 +155,9 @@ export class Remote implements Microkernel {
    * cache), so the firmware's answer is known: it checks the same handle,
    * the same VPS loaded on the same processor, the same registers. Writes
    * and the advance travel with the next frame — RUN's prelude in the common
-   * case — and a firmware that then disagrees fails the link.
+   * case. A firmware that then disagrees (it refuses what its EXIT said it
+   * would take) fails the request that carried them: the extension was told
+   * SUCCESS already, so the microkernel lied, and the audit says so.
    */
   private cached(name: SyscallName, args: (number | bigint)[]): bigint | undefined {
     const c = this.cache;

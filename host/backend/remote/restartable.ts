@@ -4,8 +4,9 @@
 // every call after it, fails (the boundary answers FAILURE_UNKNOWN), and the
 // host restarts the image by a restart policy — the supervisor's own rules,
 // intensity and backoff — and takes its hello again. Handles the
-// extensions hold stay valid: each is opened again on the new microkernel,
-// and calls carry the new one in its place.
+// extensions hold stay valid: an extension holds a handle the host issued,
+// never the microkernel's own; each is opened again on the new microkernel,
+// and calls carry the one it knows in its place.
 import { BF_STATUS_SUCCESS, BF_SPEC_ID1_VAL, BF_SYSCALLS, type MicrokernelCalls, type SyscallInfo } from '../../abi/bf.js';
 import { decide, DEFAULT_RESTART, newHistory, started, type RestartHistory, type RestartSpec } from '../../supervisor/policy.js';
 import type { GuestEvent, Hello, KernelHealth, LateAnswer, Microkernel, OutputLine, ResourceKind, SlotState } from '../microkernel.js';
@@ -52,8 +53,15 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
   private epoch = 0;
   private restarts = 0;
   private history: RestartHistory;
-  /** each handle an extension opened, by the value it holds, and the value the microkernel now knows it by */
+  /** each handle an extension opened, by the value the host issued it, and the value the microkernel now knows it by */
   private readonly handles = new Map<bigint, bigint>();
+  /**
+   * The host's handle values: in a range of their own (from 2^46, far past
+   * the microkernel's small ones, and short of the sign bit, as WebAssembly
+   * passes an i64 signed), so that none is ever taken for one of the
+   * microkernel's, and none is issued twice.
+   */
+  private nextHandle = 0x4000_0000_0001n;
   private pp = 0;
   /** requests given up on since the microkernel last answered one */
   private silent = 0;
@@ -134,10 +142,12 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
       if (s.inputs[0]?.role === 'handle' && typeof a[0] === 'bigint') a[0] = this.handles.get(a[0]) ?? a[0];
       const status = (r as unknown as Record<string, (...x: (number | bigint)[]) => bigint>)[s.name](...a);
       this.out.set(r.out);
-      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_open_handle') this.handles.set(r.out[0], r.out[0]);
-      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_close_handle') {
-        for (const [held, now] of this.handles) if (now === a[0]) this.handles.delete(held);
+      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_open_handle') {
+        const issued = this.nextHandle++;
+        this.handles.set(issued, this.out[0]);
+        this.out[0] = issued;
       }
+      if (status === BF_STATUS_SUCCESS && s.name === 'bf_handle_op_close_handle' && typeof args[0] === 'bigint') this.handles.delete(args[0]);
       return status;
     });
   }
@@ -147,8 +157,9 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
    * backoff, boots a new one, opens every handle again. Resolves true when
    * it is active, false when the policy gives up (it is then gone for good).
    */
-  async recover(): Promise<boolean> {
+  async recover(stop?: AbortSignal): Promise<boolean> {
     while (this.state === 'down') {
+      if (stop?.aborted) return false;
       const t = this.now();
       const { decision, history } = decide(this.spec, { kind: 'host-fault', message: this.why ?? 'down' }, this.history, t);
       this.history = history;
@@ -159,7 +170,11 @@ export class RestartableRemote<B extends KernelBoot = KernelBoot> implements Mic
         return false;
       }
       await this.kernel.end().catch(() => {});
-      if (decision.delayMs > 0) await this.sleep(decision.delayMs);
+      if (decision.delayMs > 0) {
+        // an interrupt cuts the backoff short
+        await Promise.race([this.sleep(decision.delayMs), new Promise<void>((ok) => stop?.addEventListener('abort', () => ok(), { once: true }))]);
+        if (stop?.aborted) return false;
+      }
       let next: B;
       try {
         next = await this.boot();

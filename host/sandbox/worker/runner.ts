@@ -230,7 +230,8 @@ export class WorkerRunner implements Runner {
     this.worker.mirror = this.mirrorOn;
     let ready: Ready;
     try {
-      ready = this.worker.instantiate({ module, memory, exports: opts.exports, globals: bigints }, this.fns, budgetMs);
+      // a new worker's first instantiation takes its start-up too: the module's start code gets the larger of the budget and the start-up allowance
+      ready = this.worker.instantiate({ module, memory, exports: opts.exports, globals: bigints }, this.fns, Math.max(budgetMs, START_MS));
     } catch (e) {
       // no instance to hold: the thread ends rather than wait for one
       this.worker.quit();
