@@ -10,8 +10,9 @@ import { loadManifests, ManifestError } from '../supervisor/manifest.js';
 import { DependencyError } from '../supervisor/order.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
 import { formatStatus, iso, statusJson } from '../supervisor/status.js';
-import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
+import { EXIT, integer, interruptible, type Io, oneOf, parse, UsageError } from './common.js';
 import { linePrinter, openTarget } from './target.js';
+import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 
 const HELP = `Usage: bfx supervise <manifest|folder...> [options]
 
@@ -26,6 +27,10 @@ resources left.
 Options:
   --target <t>      sim (default) or qemu, as for bfx run
   --guest <name>    the root guest (default ${SIM_DEFAULTS.guest})
+  --request-timeout <ms>
+                    with --target qemu: how long a syscall waits for the
+                    firmware's answer before it fails with FAILURE_UNKNOWN
+                    (default ${REMOTE_TIMEOUTS.requestMs}), as for bfx run
   --config <text>   text every extension reads with bfx_config()
   --ledger <file>   append the resources' intervals to this JSON-lines file
                     (bfx ledger <file> summarises it)
@@ -43,6 +48,7 @@ export async function supervise(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' },
     guest: { type: 'string' },
+    'request-timeout': { type: 'string' },
     config: { type: 'string' },
     ledger: { type: 'string' },
     status: { type: 'string' },
@@ -55,6 +61,8 @@ export async function supervise(args: string[], io: Io): Promise<number> {
   }
   if (!positionals.length) throw new UsageError('name at least one manifest, or a folder of them, e.g. bfx supervise manifests/');
   const target = oneOf('target', values.target, ['sim', 'qemu'] as const) ?? 'sim';
+  const requestTimeout = integer('request-timeout', values['request-timeout'], 1, 3_600_000);
+  if (target !== 'qemu' && requestTimeout !== undefined) throw new UsageError('--request-timeout is for --target qemu');
   const json = values.json === true;
   const say = (text: string) => !json && io.err(`${text}\n`);
 
@@ -73,7 +81,7 @@ export async function supervise(args: string[], io: Io): Promise<number> {
     return EXIT.load;
   }
 
-  const opened = await openTarget({ target, guest: values.guest ?? SIM_DEFAULTS.guest }, say);
+  const opened = await openTarget({ target, guest: values.guest ?? SIM_DEFAULTS.guest, requestTimeoutMs: requestTimeout }, say);
   if ('error' in opened) {
     if (json) io.out(`${JSON.stringify({ ok: false, error: opened.error })}\n`);
     else io.err(`bfx supervise: ${opened.error}\n`);
