@@ -22,6 +22,14 @@ export class LinkError extends Error {
 /** requests given up on, and their late answers, kept at most: past it the oldest are forgotten, and counted */
 export const LATE_KEPT = 1024;
 
+/** f at the end of a list held to LATE_KEPT; true when the oldest had to go for it */
+function keep(list: Frame[], f: Frame): boolean {
+  const full = list.length >= LATE_KEPT;
+  if (full) list.shift();
+  list.push(f);
+  return full;
+}
+
 export class Link {
   private readonly reader = new FrameReader();
   /** frames read that nobody has asked for yet */
@@ -97,11 +105,7 @@ export class Link {
         continue;
       }
       if (x.type !== TYPE.ERROR && this.abandoned.delete(x.seq)) {
-        if (this.late.length >= LATE_KEPT) {
-          this.late.shift();
-          this.lateDropped++;
-        }
-        this.late.push(x);
+        this.keepLate(x);
         continue;
       }
       // an answer to nothing the host asked: not taken for anything, only reported
@@ -118,7 +122,7 @@ export class Link {
         const refused = parseError(x.payload);
         this.firmwareErrors.push(refused);
         // a refusal of a request given up on is its late answer: nothing is owed for it any more
-        if (this.abandoned.delete(refused.seq)) this.late.push({ ...x, seq: refused.seq });
+        if (this.abandoned.delete(refused.seq)) this.keepLate({ ...x, seq: refused.seq });
       } catch (e) {
         this.fail(new LinkError(`the firmware sent an ERROR frame the host cannot read: ${(e as Error).message}`, 'BAD_PAYLOAD'));
       }
@@ -224,12 +228,12 @@ export class Link {
     }
   }
 
+  private keepLate(f: Frame): void {
+    if (keep(this.late, f)) this.lateDropped++;
+  }
+
   private keepUnsolicited(f: Frame): void {
-    if (this.unsolicited.length >= LATE_KEPT) {
-      this.unsolicited.shift();
-      this.unsolicitedDropped++;
-    }
-    this.unsolicited.push(f);
+    if (keep(this.unsolicited, f)) this.unsolicitedDropped++;
   }
 
   /** request() without blocking the thread while the answer is awaited */
