@@ -9,7 +9,7 @@ import { BF_SPEC_ID1_VAL, BF_STATUS_SUCCESS, BF_SYSCALL_SIG_MASK, BF_SYSCALLS, t
 import { isStatus, statusName } from '../host/abi/status.js';
 import { bootQemu } from '../host/backend/remote/boot.js';
 import type { Link } from '../host/backend/remote/link.js';
-import { encodeSyscall, RESULT_BYTES, SYSCALL_BYTES } from '../host/backend/remote/remote.js';
+import { decodeResult, encodeSyscall, SYSCALL_BYTES } from '../host/backend/remote/remote.js';
 import { parseState } from '../host/backend/remote/state.js';
 import { TYPE } from '../host/wire/messages.js';
 import type { Random } from './random.js';
@@ -23,9 +23,9 @@ function send(link: Link, rax: bigint, regs: bigint[]): { status: bigint; out: b
   const payload = new Uint8Array(SYSCALL_BYTES);
   encodeSyscall(new DataView(payload.buffer), rax, regs, 0);
   const f = link.request(TYPE.SYSCALL, payload, TYPE.SYSCALL_RESULT, REQUEST_MS);
-  if (f.payload.length !== RESULT_BYTES) throw new Error(`a SYSCALL_RESULT of ${f.payload.length} bytes`);
-  const v = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
-  return { status: v.getBigUint64(0, true), out: Array.from({ length: 6 }, (_, i) => v.getBigUint64(8 + 8 * i, true)) };
+  const r = decodeResult(f.payload);
+  if (!r) throw new Error(`a SYSCALL_RESULT of ${f.payload.length} bytes`);
+  return r;
 }
 
 function stateBytes(link: Link): Uint8Array {

@@ -26,7 +26,7 @@ export const REMOTE_TIMEOUTS: RemoteTimeouts = { requestMs: 10_000, runMs: 60_00
 const EXIT_REGS = [bf_reg_t.rax, bf_reg_t.rbx, bf_reg_t.rcx, bf_reg_t.rdx, bf_reg_t.rsi, bf_reg_t.rdi, bf_reg_t.rip];
 const EXIT_BYTES = 88;
 export const SYSCALL_BYTES = 64;
-export const RESULT_BYTES = 56;
+const RESULT_BYTES = 56;
 const PAGE = 4096;
 /** the most page bytes one PAGE_WRITE carries (12 bytes of it are its own header) */
 const PAGE_CHUNK = 1008;
@@ -126,13 +126,12 @@ export class Remote implements Microkernel {
       }
       throw e;
     }
-    if (f.payload.length !== RESULT_BYTES) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
-    const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
-    const status = r.getBigUint64(0, true);
+    const r = decodeResult(f.payload);
+    if (!r) throw new LinkError(`the firmware answered ${s.name} with a SYSCALL_RESULT of ${f.payload.length} bytes, not ${RESULT_BYTES}`, 'BAD_PAYLOAD');
     // checked before it is used: the request fails, the link stays up
-    if (!isStatus(status)) throw new LinkError(`the firmware answered ${s.name} with ${hex64(status)}, which is no bf_status_t`, 'BAD_PAYLOAD');
-    for (let i = 0; i < 6; i++) this.out[i] = r.getBigUint64(8 + 8 * i, true);
-    return status;
+    if (!isStatus(r.status)) throw new LinkError(`the firmware answered ${s.name} with ${hex64(r.status)}, which is no bf_status_t`, 'BAD_PAYLOAD');
+    this.out.set(r.out);
+    return r.status;
   }
 
   private noteSuccess(name: SyscallName, args: (number | bigint)[]): void {
@@ -219,13 +218,12 @@ export class Remote implements Microkernel {
         const request = `${messageName(f.type === TYPE.SYSCALL_RESULT ? TYPE.SYSCALL : f.type)} ${f.seq}`;
         const call = this.timedOut.get(f.seq);
         this.timedOut.delete(f.seq);
-        if (f.type !== TYPE.SYSCALL_RESULT || !call || f.payload.length !== RESULT_BYTES) {
+        const r = f.type === TYPE.SYSCALL_RESULT ? decodeResult(f.payload) : undefined;
+        if (!r || !call) {
           this.lateListener({ request });
           continue;
         }
-        const r = new DataView(f.payload.buffer, f.payload.byteOffset, RESULT_BYTES);
-        const out = Array.from({ length: 6 }, (_, i) => r.getBigUint64(8 + 8 * i, true));
-        this.lateListener({ request, syscall: call.s.name, regs: call.regs, status: r.getBigUint64(0, true), out });
+        this.lateListener({ request, syscall: call.s.name, regs: call.regs, status: r.status, out: r.out });
       }
     } finally {
       this.settling = false;
@@ -428,6 +426,13 @@ export class Remote implements Microkernel {
       // a link that already failed has nobody to say bye to
     }
   }
+}
+
+/** a SYSCALL_RESULT's payload read: the status and REG0..REG5; undefined when it is not RESULT_BYTES long */
+export function decodeResult(payload: Uint8Array): { status: bigint; out: bigint[] } | undefined {
+  if (payload.length !== RESULT_BYTES) return undefined;
+  const v = new DataView(payload.buffer, payload.byteOffset, RESULT_BYTES);
+  return { status: v.getBigUint64(0, true), out: Array.from({ length: 6 }, (_, i) => v.getBigUint64(8 + 8 * i, true)) };
 }
 
 /** a SYSCALL's payload (SYSCALL_BYTES) into v: RAX, REG0..REG5, the processor it executes on */
