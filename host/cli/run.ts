@@ -9,7 +9,7 @@ import { load, LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
-import { linePrinter, openTarget } from './target.js';
+import { linePrinter, openTarget, requestTimeoutOption } from './target.js';
 import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 
@@ -90,8 +90,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
-  const requestTimeout = integer('request-timeout', values['request-timeout'], 1, 3_600_000);
-  if (target !== 'qemu' && requestTimeout !== undefined) throw new UsageError('--request-timeout is for --target qemu');
+  const requestTimeout = requestTimeoutOption(values['request-timeout'], target);
   const budget = integer('budget', values.budget, 0, 86_400_000) ?? DEFAULT_CALLBACK_BUDGET_MS;
   const pools = parsePools(values.pools);
   const guest = values.guest ?? SIM_DEFAULTS.guest;

@@ -10,8 +10,8 @@ import { loadManifests, ManifestError } from '../supervisor/manifest.js';
 import { DependencyError } from '../supervisor/order.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
 import { formatStatus, iso, statusJson } from '../supervisor/status.js';
-import { EXIT, integer, interruptible, type Io, oneOf, parse, UsageError } from './common.js';
-import { linePrinter, openTarget } from './target.js';
+import { EXIT, interruptible, type Io, oneOf, parse, UsageError } from './common.js';
+import { linePrinter, openTarget, requestTimeoutOption } from './target.js';
 import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 
 const HELP = `Usage: bfx supervise <manifest|folder...> [options]
@@ -61,8 +61,7 @@ export async function supervise(args: string[], io: Io): Promise<number> {
   }
   if (!positionals.length) throw new UsageError('name at least one manifest, or a folder of them, e.g. bfx supervise manifests/');
   const target = oneOf('target', values.target, ['sim', 'qemu'] as const) ?? 'sim';
-  const requestTimeout = integer('request-timeout', values['request-timeout'], 1, 3_600_000);
-  if (target !== 'qemu' && requestTimeout !== undefined) throw new UsageError('--request-timeout is for --target qemu');
+  const requestTimeout = requestTimeoutOption(values['request-timeout'], target);
   const json = values.json === true;
   const say = (text: string) => !json && io.err(`${text}\n`);
 

@@ -9,7 +9,7 @@ import type { BootResult } from '../../qemu/qemu.js';
 import { Sim, type SimOptions } from '../backend/sim/sim.js';
 import { ROOT } from '../paths.js';
 import type { OutputLine } from '../run/host.js';
-import type { Io } from './common.js';
+import { integer, UsageError, type Io } from './common.js';
 
 export interface TargetOptions {
   target: 'sim' | 'qemu';
@@ -23,6 +23,13 @@ export interface TargetOptions {
   timeoutMs?: number;
   /** with qemu: how long a syscall waits for the firmware's answer before its caller gets FAILURE_UNKNOWN */
   requestTimeoutMs?: number;
+}
+
+/** --request-timeout, which bfx run and bfx supervise share: milliseconds, for --target qemu only */
+export function requestTimeoutOption(value: string | undefined, target: string): number | undefined {
+  const ms = integer('request-timeout', value, 1, 3_600_000);
+  if (target !== 'qemu' && ms !== undefined) throw new UsageError('--request-timeout is for --target qemu');
+  return ms;
 }
 
 /** the microkernel, or why it did not come up (a firmware under QEMU can fail to) */
