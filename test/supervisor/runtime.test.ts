@@ -10,6 +10,7 @@ import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { Ledger } from '../../host/supervisor/ledger.js';
 import { BUDGET_MS, ENDS, policyCases } from './policies.js';
+import { triggerSequence } from './reconcile.js';
 import { stateCases } from './states.js';
 import { manifestFrom } from '../../host/supervisor/manifest.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../../host/supervisor/runtime.js';
@@ -178,26 +179,7 @@ describe('records and reconciliation', () => {
     const sim = new Sim({ guest: 'idle', faults: [{ syscall: 'bf_vps_op_destroy_vps', when: 'before' }] });
     const s = new Supervisor(sim, [await daemon('c', 'cpuid', '')], { now: c.now, sleep: c.sleep, ledger: new Ledger(file, c.now) });
     await s.run();
-    const state = (r: string) => s.status().resources.find((x) => x.resource === r)?.state;
-    const open = (r: string) => new Ledger(file, c.now).openIntervals().filter((i) => i.resource === r).length;
-    expect(state('vps 0')).toBe('Running');
-    expect(open('vps 0')).toBe(1);
-
-    s.stop('c');
-    expect(s.status().extensions[0].state).toBe('Stopped');
-    expect(state('vps 0'), 'the stop failed midway').toBe('Error');
-    expect(sim.resources('vps')[0], 'the kernel holds it alive').toBe('live');
-    expect(open('vps 0'), 'an interval closes only when its stop committed').toBe(1);
-
-    s.start('c');
-    expect(state('vps 0')).toBe('Running');
-    expect(open('vps 0')).toBe(1);
-    expect(s.status().extensions[0].state).toBe('Running');
-    const lines = readFileSync(file, 'utf8');
-    const before = JSON.stringify(s.status().resources);
-    expect(s.reconcile('c')).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(lines);
-    expect(JSON.stringify(s.status().resources)).toBe(before);
+    await triggerSequence(s, 'c', file, sim);
   });
 });
 
