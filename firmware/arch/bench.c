@@ -3,9 +3,8 @@
  * answers them. It runs on a VPS of its own and in the guest slot kept for
  * it, so the root guest of any processor is left as it was. */
 #include "../guest/layout.h"
-#include "arch.h"
+#include "backend.h"
 #include "bf.h"
-#include "svm.h"
 
 #define HYPERVISOR_LEAF 0x40000000u
 #define HYPERVISOR_PRESENT (1u << 31) /* CPUID(1).ECX */
@@ -14,18 +13,17 @@
 static const uint32_t signature[3] = {0x48786642, 0x72657079, 0x6D736157};
 
 uint64_t arch_bench_cpuid(uint32_t n) {
-    const uint16_t vps = SVM_BENCH_VPS;
+    const uint16_t vps = ARCH_BENCH_VPS;
     if (n == 0) return 0; /* the guest's loop counts down from N: it needs one at least */
     arch_vps_reset(vps);
     root_load(vps, GUEST_BENCH_SLOT, GUEST_BENCH_SLOT, SCENARIO_CPUID_LOOP, n);
-    *vmcb32(vps, VMCB_INTERCEPT_MISC1) = MISC1_CPUID;
-    *vmcb32(vps, VMCB_INTERCEPT_MISC2) = MISC2_VMRUN;
-    *vmcb32(vps, VMCB_GUEST_ASID) = 1;
+    const struct arch_ops *b = arch_backend();
+    b->intercept_cpuid(vps);
     uint64_t exits = 0;
     for (;;) {
         struct arch_event e;
         arch_run(vps, 0, &e);
-        if (e.kind != ARCH_EXIT || e.reason != BF_SVM_EXIT_CPUID) break;
+        if (e.kind != ARCH_EXIT || e.reason != b->exit_cpuid) break;
         exits++;
         uint32_t leaf = (uint32_t)arch_reg_read(vps, bf_reg_t_rax);
         uint32_t r[4];

@@ -1,11 +1,14 @@
-/* advance_ip without the processor's help: QEMU's TCG saves no next RIP
- * (nRIP) and no instruction bytes, so the length of the instruction that
- * exited is decoded from guest memory when the exit happens, and kept for
- * advance_ip (as the sim keeps its exit length). A string I/O instruction
- * moves on one element per advance_ip, as the sim's does. */
+/* Instruction lengths without the processor's help, for both backends:
+ * QEMU's TCG saves no next RIP (nRIP) and no instruction bytes, so SVM
+ * decodes the length of the instruction that exited from guest memory; VMX
+ * reports it. Either way it is noted when the exit happens (exit_notes),
+ * for advance_ip, as the sim keeps its exit length. A string I/O
+ * instruction moves on one element per advance_ip, as the sim's does. */
+#include "backend.h"
 #include "bf.h"
-#include "svm.h"
+#include "bfx_wire.h"
 
+struct exit_note exit_notes[ARCH_VPSS];
 
 /* bytes of a ModRM operand (the ModRM byte, SIB, displacement), 32/64-bit addressing */
 static unsigned modrm_length(const uint8_t *b, unsigned n) {
@@ -85,12 +88,17 @@ unsigned insn_length(const uint8_t *bytes, unsigned n) {
     return length_of(bytes, n, 1);
 }
 
+/* CS.L: bit 9 of AMD's packed attributes, bit 13 of Intel's access rights */
+static int cs_long(uint16_t vps) {
+    uint64_t attributes = arch_reg_read(vps, bf_reg_t_cs_attributes);
+    return (attributes >> (arch_id() == BFX_WIRE_ARCH_AMD ? 9 : 13)) & 1;
+}
+
 /* the bytes at the guest's rip: up to MAX_INSN, fewer at the end of its memory */
 static unsigned fetch(uint16_t vps, uint8_t *b, int *long_mode) {
-    uint64_t rip = *vmcb64(vps, VMCB_RIP);
-    uint16_t cs_attr = *(uint16_t *)(vmcb(vps) + VMCB_CS + 2);
-    *long_mode = (*vmcb64(vps, VMCB_EFER) & EFER_LMA) && (cs_attr & (1u << 9)); /* CS.L */
-    uint64_t linear = *long_mode ? rip : *vmcb64(vps, VMCB_CS + 8) + (rip & 0xFFFFFFFFu);
+    uint64_t rip = arch_reg_read(vps, bf_reg_t_rip);
+    *long_mode = (arch_reg_read(vps, bf_reg_t_ia32_efer) & EFER_LMA) && cs_long(vps);
+    uint64_t linear = *long_mode ? rip : arch_reg_read(vps, bf_reg_t_cs_base_addr) + (rip & 0xFFFFFFFFu);
     unsigned first = 4096 - (unsigned)(linear & 4095);
     if (first > MAX_INSN) first = MAX_INSN;
     if (guest_read(vps, linear, b, first) != 0) return 0;
@@ -102,33 +110,6 @@ unsigned decode_at_rip(uint16_t vps, uint8_t bytes[MAX_INSN], unsigned *n) {
     int long_mode;
     *n = fetch(vps, bytes, &long_mode);
     return length_of(bytes, *n, long_mode);
-}
-
-static int is_instruction_exit(uint64_t code) {
-    if (code <= 0x3F) return 1;                /* CR and DR accesses */
-    return code >= 0x65 && code <= 0x8D && code != BF_SVM_EXIT_SHUTDOWN && code != 0x7E; /* 0x7E: FERR_FREEZE */
-}
-
-void decode_note_exit(uint16_t vps, uint64_t code, uint64_t info1, uint64_t info2) {
-    struct svm_exit_note *note = &svm_saved[vps].note;
-    *note = (struct svm_exit_note){0};
-    uint64_t rip = *vmcb64(vps, VMCB_RIP);
-    if (code == BF_SVM_EXIT_IO) {
-        uint64_t next = info2 - rip; /* EXITINFO2: the rip of the next instruction */
-        note->length = next >= 1 && next <= MAX_INSN ? (uint8_t)next : 0;
-        note->string = (info1 & IOIO_STR) != 0;
-        note->input = (info1 & IOIO_IN) != 0;
-        note->rep = (info1 & IOIO_REP) != 0;
-        unsigned size = (unsigned)(info1 >> IOIO_SIZE_SHIFT) & 7;
-        note->size = size & 4 ? 4 : size & 2 ? 2 : 1;
-        unsigned addr = (unsigned)(info1 >> IOIO_ADDR_SHIFT) & 7;
-        note->addr_bytes = addr & 1 ? 2 : addr & 2 ? 4 : 8;
-        return;
-    }
-    if (!is_instruction_exit(code)) return;
-    uint8_t b[MAX_INSN];
-    unsigned n;
-    note->length = (uint8_t)decode_at_rip(vps, b, &n);
 }
 
 /* a string instruction's index or count register, at its address size */
@@ -144,18 +125,24 @@ static uint64_t counter(uint64_t reg, unsigned addr_bytes) {
 }
 
 void arch_advance_ip(uint16_t vps) {
-    struct svm_exit_note *note = &svm_saved[vps].note;
+    struct exit_note *note = &exit_notes[vps];
     if (note->string) {
         unsigned index = note->input ? bf_reg_t_rdi : bf_reg_t_rsi; /* INS writes at rdi, OUTS reads at rsi */
-        int64_t by = (*vmcb64(vps, VMCB_RFLAGS) & RFLAGS_DF) ? -(int64_t)note->size : note->size;
-        uint64_t *gpr = svm_saved[vps].gpr;
-        gpr[index - bf_reg_t_rbx] = step(gpr[index - bf_reg_t_rbx], by, note->addr_bytes);
+        int64_t by = (arch_reg_read(vps, bf_reg_t_rflags) & RFLAGS_DF) ? -(int64_t)note->size : note->size;
+        arch_reg_write(vps, index, step(arch_reg_read(vps, index), by, note->addr_bytes));
         if (note->rep) {
-            uint64_t *rcx = &gpr[bf_reg_t_rcx - bf_reg_t_rbx];
-            *rcx = step(*rcx, -1, note->addr_bytes);
-            if (counter(*rcx, note->addr_bytes) != 0) return; /* more elements: the same instruction again */
+            uint64_t rcx = step(arch_reg_read(vps, bf_reg_t_rcx), -1, note->addr_bytes);
+            arch_reg_write(vps, bf_reg_t_rcx, rcx);
+            if (counter(rcx, note->addr_bytes) != 0) return; /* more elements: the same instruction again */
         }
         note->string = 0;
     }
-    *vmcb64(vps, VMCB_RIP) += note->length;
+    arch_reg_write(vps, bf_reg_t_rip, arch_reg_read(vps, bf_reg_t_rip) + note->length);
+}
+
+void outs_element(uint16_t vps, unsigned size) {
+    uint64_t element = 0;
+    if (guest_read(vps, arch_reg_read(vps, bf_reg_t_rsi), &element, size) != 0) return;
+    uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
+    arch_reg_write(vps, bf_reg_t_rax, (arch_reg_read(vps, bf_reg_t_rax) & ~mask) | element);
 }

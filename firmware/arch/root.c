@@ -1,11 +1,12 @@
 /* The root guest: its scenario (the image's guest=NAME[:ARG]), its memory
- * as init_as_root leaves it, and the state the sim's rootState('amd', ppid,
+ * as init_as_root leaves it, and the state the sim's rootState(arch, ppid,
  * entry) gives (host/backend/sim/arch/root.ts): a 64-bit kernel as it was
- * when the hypervisor started on its processor. */
+ * when the hypervisor started on its processor. The same for both
+ * architectures but for how segment attributes pack and EFER.SVME. */
 #include "../guest/layout.h"
-#include "arch.h"
+#include "backend.h"
 #include "bf.h"
-#include "svm.h"
+#include "bfx_wire.h"
 
 _Static_assert(CONFIG_PPS <= GUEST_BENCH_SLOT, "a guest slot per processor, and the bench's own");
 
@@ -121,20 +122,30 @@ static void load_memory(unsigned slot, uint64_t ppid, uint32_t scenario, uint64_
     zero(tss, GUEST_TSS_STRIDE);
 
     struct guest_scenario *s = guest_phys(GUEST_SCENARIOS + slot * sizeof *s, sizeof *s);
-    *s = (struct guest_scenario){GUEST_SCENARIO_MAGIC, scenario, arg, ppid, 0};
+    *s = (struct guest_scenario){GUEST_SCENARIO_MAGIC, scenario, arg, ppid, arch_id() != BFX_WIRE_ARCH_AMD};
 }
 
-static void segment(uint16_t vps, unsigned first, uint16_t selector, uint16_t attributes, uint32_t limit, uint64_t base) {
+/* access: the descriptor's access byte; flags: its G, D/B, L and AVL bits.
+ * AMD packs the flags in bits 11:8 above the access byte, Intel keeps them
+ * at 15:12; a null segment is 0 on AMD and unusable (bit 16) on Intel. */
+static uint64_t attributes(uint8_t access, uint8_t flags) {
+    int amd = arch_id() == BFX_WIRE_ARCH_AMD;
+    if (access == 0) return amd ? 0 : 0x10000;
+    return amd ? ((unsigned)flags << 8) | access : ((unsigned)flags << 12) | access;
+}
+
+static void segment(uint16_t vps, unsigned first, uint16_t selector, uint8_t access, uint8_t flags, uint32_t limit, uint64_t base) {
     /* bf_reg_t lists each segment as selector, base, limit, attributes */
     arch_reg_write(vps, first, selector);
     arch_reg_write(vps, first + 1, base);
     arch_reg_write(vps, first + 2, limit);
-    arch_reg_write(vps, first + 3, attributes);
+    arch_reg_write(vps, first + 3, attributes(access, flags));
 }
 
 #define CODE 0x9B /* present, ring 0, code, readable, accessed */
 #define DATA 0x93 /* present, ring 0, data, writable, accessed */
 #define TSS 0x8B  /* present, 64-bit TSS, busy */
+#define EFER_SVME (1ull << 12)
 
 void root_load(uint16_t vps, unsigned slot, uint64_t ppid, uint32_t scenario, uint64_t arg) {
     load_memory(slot, ppid, scenario, arg);
@@ -146,22 +157,22 @@ void root_load(uint16_t vps, unsigned slot, uint64_t ppid, uint32_t scenario, ui
     arch_reg_write(vps, bf_reg_t_cr4, 0x6F8);
     arch_reg_write(vps, bf_reg_t_dr6, 0xFFFF0FF0);
     arch_reg_write(vps, bf_reg_t_dr7, 0x400);
-    arch_reg_write(vps, bf_reg_t_ia32_efer, 0xD01 | EFER_SVME);
+    arch_reg_write(vps, bf_reg_t_ia32_efer, 0xD01 | (arch_id() == BFX_WIRE_ARCH_AMD ? EFER_SVME : 0));
     arch_reg_write(vps, bf_reg_t_ia32_pat, 0x0007040600070406ull);
     arch_reg_write(vps, bf_reg_t_gdtr_base_addr, GUEST_GDT);
     arch_reg_write(vps, bf_reg_t_gdtr_limit, 0x1F);
     arch_reg_write(vps, bf_reg_t_idtr_base_addr, GUEST_IDT);
     arch_reg_write(vps, bf_reg_t_idtr_limit, 0xFFF);
-    /* AMD packs the flags (G, D/B, L) in bits 11:8, above the access byte */
-    segment(vps, bf_reg_t_cs_selector, 0x08, 0xA00 | CODE, 0xFFFFFFFF, 0);
-    segment(vps, bf_reg_t_ss_selector, 0x10, 0xC00 | DATA, 0xFFFFFFFF, 0);
-    segment(vps, bf_reg_t_ds_selector, 0x10, 0xC00 | DATA, 0xFFFFFFFF, 0);
-    segment(vps, bf_reg_t_es_selector, 0x10, 0xC00 | DATA, 0xFFFFFFFF, 0);
-    segment(vps, bf_reg_t_fs_selector, 0, 0, 0, 0);
-    segment(vps, bf_reg_t_gs_selector, 0, 0, 0, 0);
-    segment(vps, bf_reg_t_ldtr_selector, 0, 0, 0, 0);
-    segment(vps, bf_reg_t_tr_selector, 0x18, TSS, 0x67, GUEST_TSS + (uint64_t)slot * GUEST_TSS_STRIDE);
-    svm_saved[vps].note.string = 0; /* as the sim forgets a print in flight */
+    segment(vps, bf_reg_t_cs_selector, 0x08, CODE, 0xA, 0xFFFFFFFF, 0);
+    segment(vps, bf_reg_t_ss_selector, 0x10, DATA, 0xC, 0xFFFFFFFF, 0);
+    segment(vps, bf_reg_t_ds_selector, 0x10, DATA, 0xC, 0xFFFFFFFF, 0);
+    segment(vps, bf_reg_t_es_selector, 0x10, DATA, 0xC, 0xFFFFFFFF, 0);
+    segment(vps, bf_reg_t_fs_selector, 0, 0, 0, 0, 0);
+    segment(vps, bf_reg_t_gs_selector, 0, 0, 0, 0, 0);
+    segment(vps, bf_reg_t_ldtr_selector, 0, 0, 0, 0, 0);
+    segment(vps, bf_reg_t_tr_selector, 0x18, TSS, 0, 0x67, GUEST_TSS + (uint64_t)slot * GUEST_TSS_STRIDE);
+    exit_notes[vps].string = 0; /* as the sim forgets a print in flight */
+    if (arch_backend()->root_fields) arch_backend()->root_fields(vps);
 }
 
 void arch_init_root(uint16_t vps, uint16_t ppid) {

@@ -47,9 +47,11 @@ static inline void do_wrmsr(struct regs *r, uint32_t msr, uint64_t value) {
                          : "i"(port));                                                 \
     } while (0)
 
-static inline void do_vmmcall(struct regs *r, uint64_t rax) {
+/* the hypercall: VMMCALL on AMD, VMCALL on Intel (each is #UD on the other) */
+static inline void do_hypercall(struct regs *r, uint64_t rax, int intel) {
     r->rax = rax;
-    __asm__ volatile("vmmcall" : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx) : : "memory");
+    if (intel) __asm__ volatile("vmcall" : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx) : : "memory");
+    else __asm__ volatile("vmmcall" : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx) : : "memory");
 }
 
 /* the end of every program: a halt; should a handler resume the guest

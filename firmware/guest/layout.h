@@ -44,7 +44,7 @@ struct guest_scenario {
     uint32_t id;   /* SCENARIO_* */
     uint64_t arg;  /* cpuid-loop: N */
     uint64_t ppid; /* what {pp} prints */
-    uint64_t zero;
+    uint64_t intel; /* the hypercall is VMCALL (Intel) rather than VMMCALL (AMD) */
 };
 #endif
 

@@ -36,8 +36,8 @@ __attribute__((always_inline)) static inline void io_tour(struct regs *r) {
     print(r, "in 0x61 -> {rax}\n");
 }
 
-__attribute__((always_inline)) static inline void vmcall_tour(struct regs *r) {
-    do_vmmcall(r, 0xBF01);
+__attribute__((always_inline)) static inline void vmcall_tour(struct regs *r, int intel) {
+    do_hypercall(r, 0xBF01, intel);
     print(r, "vmcall(0xbf01) returned rax={rax}\n");
 }
 
@@ -74,7 +74,7 @@ void guest_main(uint64_t rsp) {
         break;
     case SCENARIO_VMCALL:
         print(&r, "hello from pp {pp}\n");
-        vmcall_tour(&r);
+        vmcall_tour(&r, s->intel != 0);
         break;
     case SCENARIO_TOUR:
         print(&r, "hello from pp {pp}\n");

@@ -43,14 +43,15 @@ int run_guest(uint16_t ppid) {
     arch_run(vps_id, promoted, &e);
     if (e.kind == ARCH_EXIT) {
         uint64_t rip = arch_reg_read(vps_id, bf_reg_t_rip);
-        if (e.reason == BF_SVM_EXIT_INVALID && arch_id() == BFX_WIRE_ARCH_AMD) {
+        int invalid = arch_id() == BFX_WIRE_ARCH_AMD ? e.reason == BF_SVM_EXIT_INVALID : e.reason == BF_VMX_EXIT_INVALID;
+        if (invalid) {
             /* the hardware only says it refused; the architecture checked why before */
             struct line l;
             line_start(&l);
             line_str(&l, "vps ");
             line_dec(&l, vps_id);
             line_str(&l, " cannot be entered: ");
-            line_str(&l, e.why ? e.why : "VMRUN refused its state (VMEXIT_INVALID)");
+            line_str(&l, e.why ? e.why : "the processor refused its state");
             console_line(ppid, &l);
         }
         exit_log_record(vps_id, e.reason, e.info1, e.info2, rip);

@@ -1,13 +1,13 @@
 /* Guest memory: a static, 2 MiB-aligned region of the firmware, which the
- * nested page tables map at guest-physical 0 and nothing else, so a guest
- * never reaches the firmware. And the way back: the firmware reading guest
- * memory through the guest's own paging (to decode an instruction). */
+ * nested page tables of either backend (svm/npt.c, vmx/ept.c) map at
+ * guest-physical 0 and nothing else, so a guest never reaches the
+ * firmware. And the way back: the firmware reading guest memory through
+ * the guest's own paging (to decode an instruction, to read an OUTS). */
 #include "../guest/layout.h"
-#include "svm.h"
+#include "backend.h"
+#include "bf.h"
 
 #define PAGE_2M 0x200000ull
-#define NPT_TABLE 0x7ull  /* present, writable, user: nested walks are user accesses */
-#define NPT_LARGE 0x87ull /* the same, and a 2 MiB page */
 #define PTE_P 0x1ull
 #define PTE_PS 0x80ull
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
@@ -15,18 +15,9 @@
 _Static_assert(GUEST_MEMORY % PAGE_2M == 0 && GUEST_MEMORY / PAGE_2M <= 512, "guest memory is whole 2 MiB pages under one PD");
 
 static uint8_t memory[GUEST_MEMORY] __attribute__((aligned(PAGE_2M)));
-static uint64_t pml4[512] __attribute__((aligned(4096)));
-static uint64_t pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pd[512] __attribute__((aligned(4096)));
 
-void npt_build(void) {
-    pml4[0] = phys_of(pdpt) | NPT_TABLE;
-    pdpt[0] = phys_of(pd) | NPT_TABLE;
-    for (uint64_t i = 0; i < GUEST_MEMORY / PAGE_2M; i++) pd[i] = (phys_of(memory) + i * PAGE_2M) | NPT_LARGE;
-}
-
-uint64_t npt_root(void) {
-    return phys_of(pml4);
+uint64_t guest_memory_base(void) {
+    return phys_of(memory);
 }
 
 void *guest_phys(uint64_t gpa, uint64_t bytes) {
@@ -36,12 +27,12 @@ void *guest_phys(uint64_t gpa, uint64_t bytes) {
 
 /* linear → guest-physical through the guest's 4-level paging (or none) */
 static int translate(uint16_t vps, uint64_t linear, uint64_t *gpa) {
-    if (!(*vmcb64(vps, VMCB_CR0) & CR0_PG)) {
+    if (!(arch_reg_read(vps, bf_reg_t_cr0) & CR0_PG)) {
         *gpa = linear & 0xFFFFFFFFu;
         return 0;
     }
-    if (!(*vmcb64(vps, VMCB_EFER) & EFER_LMA)) return -1; /* legacy paging: no guest of ours uses it */
-    uint64_t table = *vmcb64(vps, VMCB_CR3) & PTE_ADDR;
+    if (!(arch_reg_read(vps, bf_reg_t_ia32_efer) & EFER_LMA)) return -1; /* legacy paging: no guest of ours uses it */
+    uint64_t table = arch_reg_read(vps, bf_reg_t_cr3) & PTE_ADDR;
     for (int level = 3; level >= 0; level--) {
         unsigned index = (unsigned)(linear >> (12 + 9 * level)) & 511;
         const uint64_t *entry = guest_phys(table + index * 8, 8);

@@ -1,6 +1,5 @@
 /* SVM: bringing it up, the VMCB pool, fields by offset, and registers by
  * bf_reg_t, placed exactly as the sim's amd.ts places() says. */
-#include "arch.h"
 #include "bf.h"
 #include "bfx_wire.h"
 #include "cpu.h"
@@ -13,41 +12,33 @@
 #define MSR_VM_HSAVE_PA 0xC0010117
 #define VM_CR_SVMDIS (1u << 4)
 
-uint8_t svm_vmcb[SVM_VPSS][VMCB_SIZE] __attribute__((aligned(4096)));
-struct svm_saved svm_saved[SVM_VPSS];
+uint8_t svm_vmcb[ARCH_VPSS][VMCB_SIZE] __attribute__((aligned(4096)));
+struct svm_saved svm_saved[ARCH_VPSS];
 
 /* where VMRUN keeps the host's state, and VMSAVE the rest of it */
 static uint8_t host_save[4096] __attribute__((aligned(4096)));
 static int up;
 
-void svm_say(char *why, size_t n, const char *first, const char *second) {
-    if (!why || n == 0) return;
-    size_t at = 0;
-    for (const char *s = first; s && *s && at + 1 < n; s++) why[at++] = *s;
-    for (const char *s = second; s && *s && at + 1 < n; s++) why[at++] = *s;
-    why[at] = 0;
-}
-
-int arch_init(char *why, size_t n) {
+static int svm_init(char *why, size_t n) {
     if (up) return 0;
     uint32_t r[4];
     cpuid(0x80000000, 0, r);
     if (r[0] < 0x8000000A) {
-        svm_say(why, n, "the processor has no CPUID leaf 0x8000000A: no SVM", 0);
+        arch_say(why, n, "the processor has no CPUID leaf 0x8000000A: no SVM", 0);
         return -1;
     }
     cpuid(0x80000001, 0, r);
     if (!((r[2] >> 2) & 1)) {
-        svm_say(why, n, "the processor offers no SVM (CPUID 0x80000001 ECX bit 2)", 0);
+        arch_say(why, n, "the processor offers no SVM (CPUID 0x80000001 ECX bit 2)", 0);
         return -1;
     }
     cpuid(0x8000000A, 0, r);
     if (!(r[3] & 1)) {
-        svm_say(why, n, "the processor offers SVM without nested paging (CPUID 0x8000000A EDX bit 0)", 0);
+        arch_say(why, n, "the processor offers SVM without nested paging (CPUID 0x8000000A EDX bit 0)", 0);
         return -1;
     }
     if (rdmsr64(MSR_VM_CR) & VM_CR_SVMDIS) {
-        svm_say(why, n, "SVM is disabled (VM_CR.SVMDIS)", 0);
+        arch_say(why, n, "SVM is disabled (VM_CR.SVMDIS)", 0);
         return -1;
     }
     wrmsr64(MSR_EFER, rdmsr64(MSR_EFER) | EFER_SVME);
@@ -62,11 +53,8 @@ uint64_t svm_host_save_pa(void) {
     return phys_of(host_save);
 }
 
-uint8_t arch_id(void) {
-    return BFX_WIRE_ARCH_AMD;
-}
 
-void arch_vps_reset(uint16_t vps) {
+static void svm_vps_reset(uint16_t vps) {
     uint64_t *v = (uint64_t *)svm_vmcb[vps];
     for (unsigned i = 0; i < VMCB_SIZE / 8; i++) v[i] = 0;
     svm_saved[vps] = (struct svm_saved){0};
@@ -94,13 +82,13 @@ static void store(uint8_t *at, unsigned bytes, uint64_t value) {
     }
 }
 
-int arch_vps_read(uint16_t vps, uint64_t index, unsigned bytes, uint64_t *value) {
+static int svm_vps_read(uint16_t vps, uint64_t index, unsigned bytes, uint64_t *value) {
     if (!field_ok(index, bytes)) return -1;
     *value = load(svm_vmcb[vps] + index, bytes);
     return 0;
 }
 
-int arch_vps_write(uint16_t vps, uint64_t index, unsigned bytes, uint64_t value) {
+static int svm_vps_write(uint16_t vps, uint64_t index, unsigned bytes, uint64_t value) {
     if (!field_ok(index, bytes)) return -1;
     store(svm_vmcb[vps] + index, bytes, value);
     return 0;
@@ -153,17 +141,17 @@ static const struct place places[bf_reg_t_count] = {
 
 _Static_assert(bf_reg_t_r15 - bf_reg_t_rbx + 1 == SVM_GPRS, "rbx..r15 are the saved GPRs");
 
-uint64_t arch_reg_read(uint16_t vps, unsigned reg) {
+static uint64_t svm_reg_read(uint16_t vps, unsigned reg) {
     if (reg >= bf_reg_t_rbx && reg <= bf_reg_t_r15) return svm_saved[vps].gpr[reg - bf_reg_t_rbx];
     return load(svm_vmcb[vps] + places[reg].off, places[reg].bytes);
 }
 
-void arch_reg_write(uint16_t vps, unsigned reg, uint64_t value) {
+static void svm_reg_write(uint16_t vps, unsigned reg, uint64_t value) {
     if (reg >= bf_reg_t_rbx && reg <= bf_reg_t_r15) svm_saved[vps].gpr[reg - bf_reg_t_rbx] = value;
     else store(svm_vmcb[vps] + places[reg].off, places[reg].bytes, value);
 }
 
-void arch_dump(uint16_t vps, void (*line)(const char *name, uint64_t value)) {
+static void svm_dump(uint16_t vps, void (*line)(const char *name, uint64_t value)) {
     line("intercept misc1 (0x00c)", *vmcb32(vps, VMCB_INTERCEPT_MISC1));
     line("intercept misc2 (0x010)", *vmcb32(vps, VMCB_INTERCEPT_MISC2));
     line("guest asid (0x058)", *vmcb32(vps, VMCB_GUEST_ASID));
@@ -172,11 +160,31 @@ void arch_dump(uint16_t vps, void (*line)(const char *name, uint64_t value)) {
     line("exitinfo2 (0x080)", *vmcb64(vps, VMCB_EXITINFO2));
 }
 
-void arch_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]) {
-    cpuid(leaf, subleaf, out);
-}
 
-uint32_t arch_state_crc(void) {
-    uint32_t crc = crc32_update(0, svm_vmcb, (size_t)CONFIG_VPSS * VMCB_SIZE);
+static uint32_t svm_state_crc(uint32_t crc) {
+    crc = crc32_update(crc, svm_vmcb, (size_t)CONFIG_VPSS * VMCB_SIZE);
     return crc32_update(crc, svm_saved, (size_t)CONFIG_VPSS * sizeof(struct svm_saved));
 }
+
+/* the bench's VPS: CPUID intercepted, and what VMRUN demands */
+static void svm_intercept_cpuid(uint16_t vps) {
+    *vmcb32(vps, VMCB_INTERCEPT_MISC1) = MISC1_CPUID;
+    *vmcb32(vps, VMCB_INTERCEPT_MISC2) = MISC2_VMRUN;
+    *vmcb32(vps, VMCB_GUEST_ASID) = 1;
+}
+
+const struct arch_ops svm_ops = {
+    .id = BFX_WIRE_ARCH_AMD,
+    .init = svm_init,
+    .vps_reset = svm_vps_reset,
+    .vps_read = svm_vps_read,
+    .vps_write = svm_vps_write,
+    .reg_read = svm_reg_read,
+    .reg_write = svm_reg_write,
+    .run = svm_run,
+    .dump = svm_dump,
+    .state_crc = svm_state_crc,
+    .selftest = svm_selftest,
+    .intercept_cpuid = svm_intercept_cpuid,
+    .exit_cpuid = BF_SVM_EXIT_CPUID,
+};

@@ -7,7 +7,6 @@
  * hang the emulated processor, a triple fault would reset the machine);
  * intercept maps only in pages the extension was given (alloc_page), a
  * page it was not given reading as all ones, as the sim reads it. */
-#include "arch.h"
 #include "bf.h"
 #include "pages.h"
 #include "svm.h"
@@ -102,18 +101,11 @@ static void force(uint16_t vps, const struct own *o, int promoted) {
 static char why[160];
 
 static void say(const char *a, const char *b) {
-    size_t at = 0;
-    for (const char *s = a; s && *s && at + 1 < sizeof why; s++) why[at++] = *s;
-    for (const char *s = b; s && *s && at + 1 < sizeof why; s++) why[at++] = *s;
-    why[at] = 0;
+    arch_say(why, sizeof why, a, b);
 }
 
-/* a, then v as the sim's hex64 writes it (16 digits) */
 static void say_hex(const char *a, uint64_t v) {
-    char hex[19] = "0x";
-    for (int i = 0; i < 16; i++) hex[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xF];
-    hex[18] = 0;
-    say(a, hex);
+    arch_say_hex(why, sizeof why, a, v);
 }
 
 /* the sim's entryCheck, in its order, for a VMCB VMRUN refused */
@@ -142,22 +134,11 @@ static void past_hlt(uint16_t vps) {
     *vmcb64(vps, VMCB_RIP) += decode_at_rip(vps, b, &n);
 }
 
-/* the sim puts the byte of an intercepted OUTS where an OUT would have it, in al */
-static void outs_element(uint16_t vps, uint64_t info1) {
-    unsigned size = (unsigned)(info1 >> IOIO_SIZE_SHIFT) & 7;
-    size = size & 4 ? 4 : size & 2 ? 2 : 1;
-    uint64_t element = 0;
-    if (guest_read(vps, svm_saved[vps].gpr[bf_reg_t_rsi - bf_reg_t_rbx], &element, size) != 0) return;
-    uint64_t mask = size == 4 ? 0xFFFFFFFFull : size == 2 ? 0xFFFFull : 0xFFull;
-    uint64_t *rax = vmcb64(vps, VMCB_RAX);
-    *rax = (*rax & ~mask) | element;
-}
-
 /* the save area as it was, for a VMRUN that failed: QEMU writes the host's state into it */
 static uint64_t before_save[(VMCB_SAVE_END - VMCB_SAVE) / 8];
 static uint64_t before_control[(0x0B0 - 0x060) / 8];
 
-void arch_run(uint16_t vps, int promoted, struct arch_event *e) {
+void svm_run(uint16_t vps, int promoted, struct arch_event *e) {
     struct own o;
     keep(vps, &o);
     uint64_t code0 = *vmcb64(vps, VMCB_EXITCODE), info1_0 = *vmcb64(vps, VMCB_EXITINFO1), info2_0 = *vmcb64(vps, VMCB_EXITINFO2);
@@ -216,7 +197,38 @@ void arch_run(uint16_t vps, int promoted, struct arch_event *e) {
     e->reason = code;
     e->info1 = info1;
     e->info2 = info2;
-    decode_note_exit(vps, code, info1, info2);
+    svm_note_exit(vps, code, info1, info2);
     if (invalid) e->why = refused(&o);
-    if (code == BF_SVM_EXIT_IO && (info1 & IOIO_STR) && !(info1 & IOIO_IN)) outs_element(vps, info1);
+    if (code == BF_SVM_EXIT_IO && (info1 & IOIO_STR) && !(info1 & IOIO_IN)) outs_element(vps, exit_notes[vps].size);
+}
+
+/* ---- what advance_ip needs ---- */
+
+static int is_instruction_exit(uint64_t code) {
+    if (code <= 0x3F) return 1;                /* CR and DR accesses */
+    return code >= 0x65 && code <= 0x8D && code != BF_SVM_EXIT_SHUTDOWN && code != 0x7E; /* 0x7E: FERR_FREEZE */
+}
+
+/* the length of the instruction that exited: EXITINFO2 of an I/O exit is
+ * the next rip; any other is decoded (TCG saves no nRIP) */
+void svm_note_exit(uint16_t vps, uint64_t code, uint64_t info1, uint64_t info2) {
+    struct exit_note *note = &exit_notes[vps];
+    *note = (struct exit_note){0};
+    uint64_t rip = *vmcb64(vps, VMCB_RIP);
+    if (code == BF_SVM_EXIT_IO) {
+        uint64_t next = info2 - rip;
+        note->length = next >= 1 && next <= MAX_INSN ? (uint8_t)next : 0;
+        note->string = (info1 & IOIO_STR) != 0;
+        note->input = (info1 & IOIO_IN) != 0;
+        note->rep = (info1 & IOIO_REP) != 0;
+        unsigned size = (unsigned)(info1 >> IOIO_SIZE_SHIFT) & 7;
+        note->size = size & 4 ? 4 : size & 2 ? 2 : 1;
+        unsigned addr = (unsigned)(info1 >> IOIO_ADDR_SHIFT) & 7;
+        note->addr_bytes = addr & 1 ? 2 : addr & 2 ? 4 : 8;
+        return;
+    }
+    if (!is_instruction_exit(code)) return;
+    uint8_t b[MAX_INSN];
+    unsigned n;
+    note->length = (uint8_t)decode_at_rip(vps, b, &n);
 }

@@ -3,8 +3,8 @@
  * extension would, and prints a PASS/FAIL line per check as kvm-unit-tests
  * do. What the guest prints under an I/O intercept comes back one byte per
  * exit (in al, as in the sim), so the checks can read its lines. */
-#include "../guest/layout.h"
-#include "arch.h"
+#include "../../guest/layout.h"
+
 #include "bf.h"
 #include "serial.h"
 #include "svm.h"
@@ -480,7 +480,7 @@ static void state(void) {
           "dump: the sim's six VMCB fields, by its names");
 }
 
-unsigned arch_selftest(void) {
+unsigned svm_selftest(void) {
     char why[160] = "";
     int up = arch_init(why, sizeof why) == 0;
     check(up, "arch_init: SVM on (EFER.SVME, VM_HSAVE_PA), nested page tables built");
