@@ -1,5 +1,6 @@
-/* The one interface over the virtualization extensions: SVM today
- * (arch/svm*), VMX with the Bochs issue. The kernel (syscall dispatch,
+/* The one interface over the virtualization extensions: AMD SVM
+ * (arch/svm/) and Intel VMX (arch/vmx/), one chosen by the processor's
+ * vendor (arch/arch.c). The kernel (syscall dispatch,
  * pools, the link) knows VPS numbers and bf_reg_t; everything below this
  * line — control blocks, saved registers, nested paging, entering the guest,
  * decoding instructions — belongs to the architecture. */
@@ -21,8 +22,10 @@ uint8_t arch_id(void);
  * sets intercepts, VMRUN's and the ASID included), saved registers zero. */
 void arch_vps_reset(uint16_t vps);
 
-/* A control-block field by index (a VMCB byte offset on AMD): 0, or -1
- * when index is not a field of that width (out of range, misaligned). */
+/* A control-block field by index (a VMCB byte offset on AMD, a VMCS field
+ * encoding on Intel): 0, or -1 when index is not a field of that width
+ * (out of range, misaligned; on Intel no such field, another width, or a
+ * write to a read-only one). */
 int arch_vps_read(uint16_t vps, uint64_t index, unsigned bytes, uint64_t *value);
 int arch_vps_write(uint16_t vps, uint64_t index, unsigned bytes, uint64_t value);
 
@@ -38,8 +41,8 @@ int arch_guest_select(const char *spec, char *why, size_t n);
  * scenario) and puts its starting state into the VPS. */
 void arch_init_root(uint16_t vps, uint16_t ppid);
 
-/* Moves the guest past the instruction of its last exit (decoded: TCG
- * saves no next RIP). */
+/* Moves the guest past the instruction of its last exit (decoded on AMD:
+ * TCG saves no next RIP; as the VMCS says on Intel). */
 void arch_advance_ip(uint16_t vps);
 
 enum arch_stop {
