@@ -3,7 +3,8 @@
 // its answer (DESIGN decision 6): a worker owns the socket and copies what
 // arrives into a ring in shared memory; the calling thread sleeps in
 // Atomics.wait until bytes come or its time is up. Writes go to the worker
-// by message, which it takes even while the caller sleeps.
+// by message, which it takes even while the caller sleeps. The socket is a
+// unix one (QEMU), or TCP on loopback (Bochs has no unix sockets).
 import { Worker } from 'node:worker_threads';
 
 /** bytes the ring holds; a firmware that outruns the reader by this much ends the link */
@@ -24,7 +25,7 @@ const FAILED = 4;
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-const { path, control, ring } = workerData;
+const { path, tcpHost, control, ring } = workerData;
 const c = new Int32Array(control);
 const r = new Uint8Array(ring);
 const size = r.length;
@@ -33,6 +34,8 @@ const set = (state) => { Atomics.store(c, ${STATE}, state); Atomics.notify(c, ${
 const server = net.createServer((s) => {
   socket = s;
   server.close(); // one connection is all there is
+  // a frame's bytes go out at once, not held back for more (TCP's Nagle)
+  if (tcpHost !== undefined) s.setNoDelay(true);
   set(${CONNECTED});
   s.on('data', (chunk) => {
     const written = Atomics.load(c, ${WRITTEN});
@@ -45,7 +48,10 @@ const server = net.createServer((s) => {
   s.on('error', () => set(${FAILED}));
 });
 server.on('error', (e) => parentPort.postMessage({ error: e.message }));
-server.listen(path, () => parentPort.postMessage({ listening: true }));
+const listening = () => parentPort.postMessage({ listening: true, port: tcpHost === undefined ? undefined : server.address().port });
+// port 0: the system picks a free one, so parallel runs never collide
+if (tcpHost === undefined) server.listen(path, listening);
+else server.listen({ host: tcpHost, port: 0, exclusive: true }, listening);
 parentPort.on('message', (m) => {
   if (m.write && socket) socket.write(Buffer.from(m.write));
   if (m.close) { if (socket) socket.destroy(); server.close(); set(${CLOSED}); }
@@ -59,19 +65,30 @@ export class SyncWire {
     private readonly worker: Worker,
     private readonly control: Int32Array,
     private readonly ring: Uint8Array,
+    /** with listenTcp: the port the system gave */
+    readonly port?: number,
   ) {}
 
   /** a worker listening on the unix socket path; QEMU connects to it */
-  static async listen(path: string): Promise<SyncWire> {
+  static listen(path: string): Promise<SyncWire> {
+    return SyncWire.start({ path }, path);
+  }
+
+  /** a worker listening on a TCP port of `host` that the system picks (`port` says which); Bochs connects to it */
+  static listenTcp(host = '127.0.0.1'): Promise<SyncWire> {
+    return SyncWire.start({ tcpHost: host }, `${host}, a free TCP port`);
+  }
+
+  private static async start(where: { path?: string; tcpHost?: string }, what: string): Promise<SyncWire> {
     const control = new Int32Array(new SharedArrayBuffer(4 * 3));
     const ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
-    const worker = new Worker(WORKER, { eval: true, workerData: { path, control: control.buffer, ring: ring.buffer } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { ...where, control: control.buffer, ring: ring.buffer } });
     worker.unref(); // it ends with the link, or with us
-    await new Promise<void>((ok, fail) => {
-      worker.once('message', (m: { listening?: boolean; error?: string }) => (m.error ? fail(new SyncWireError(`cannot listen on ${path}: ${m.error}`)) : ok()));
+    const port = await new Promise<number | undefined>((ok, fail) => {
+      worker.once('message', (m: { listening?: boolean; port?: number; error?: string }) => (m.error ? fail(new SyncWireError(`cannot listen on ${what}: ${m.error}`)) : ok(m.port)));
       worker.once('error', fail);
     });
-    return new SyncWire(worker, control, ring);
+    return new SyncWire(worker, control, ring, port);
   }
 
   private get state(): number {
