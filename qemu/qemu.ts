@@ -11,21 +11,25 @@ import { FaultProxy, type FaultRule } from './faults.js';
 
 export const QEMU = 'qemu-system-x86_64';
 
+/** how an image runs: QEMU's accelerator and -cpu, or Bochs and its CPU model (qemu/bochs.ts) */
 export interface Accel {
-  kind: 'tcg' | 'kvm';
-  /** the -cpu QEMU gets */
+  kind: 'tcg' | 'kvm' | 'bochs';
+  /** the -cpu QEMU gets; Bochs' cpu model */
   cpu: string;
   /** why this one, in words */
   why: string;
 }
+
+/** the accelerators QEMU itself takes */
+export type QemuAccel = Accel & { kind: 'tcg' | 'kvm' };
 
 /**
  * KVM only when /dev/kvm exists and the host's KVM module says it nests
  * (a KVM that does not nest cannot run our hypervisor). `root` lets a test
  * point at a made-up /dev and /sys.
  */
-export function detectAccel(root = '/'): Accel {
-  const tcg = (why: string): Accel => ({ kind: 'tcg', cpu: 'qemu64,+svm,+npt', why });
+export function detectAccel(root = '/'): QemuAccel {
+  const tcg = (why: string): QemuAccel => ({ kind: 'tcg', cpu: 'qemu64,+svm,+npt', why });
   if (!existsSync(join(root, 'dev/kvm'))) return tcg('no /dev/kvm: TCG emulates SVM with nested paging');
   for (const mod of ['kvm_amd', 'kvm_intel']) {
     const file = join(root, 'sys/module', mod, 'parameters/nested');
@@ -50,7 +54,7 @@ export interface BootOptions {
   /** the image's command line (multiboot) */
   append?: string;
   timeoutMs?: number;
-  accel?: Accel;
+  accel?: QemuAccel;
   /** each line of the serial console, as it comes */
   onSerial?: (line: string) => void;
   /** where the serial log of a run that did not pass is kept */
@@ -67,11 +71,13 @@ export interface BootResult {
   verdict: Verdict;
   /** what the image wrote to isa-debug-exit, when it did */
   code?: number;
-  /** QEMU's exit status */
+  /** QEMU's exit status (Bochs': 1 however it ended, so the verdict does not come from it) */
   exitStatus?: number;
   serial: string[];
-  /** QEMU's own complaints */
+  /** QEMU's own complaints; Bochs' stderr without its info lines */
   stderr: string;
+  /** Bochs: what it said as it ended ("[CPU0  ] exception(): 3rd (13) exception with no resolution") */
+  message?: string;
   durationMs: number;
   accel: Accel;
   args: string[];
@@ -86,7 +92,7 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
  * rather than stdout — a host blocked on the wire does not drain a pipe, and
  * QEMU would stall on a full one.
  */
-export function qemuArgs(o: BootOptions, accel: Accel, wirePath?: string, consolePath?: string): string[] {
+export function qemuArgs(o: BootOptions, accel: QemuAccel, wirePath?: string, consolePath?: string): string[] {
   return [
     '-accel', accel.kind, '-cpu', accel.cpu, '-m', '128',
     '-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none',
@@ -157,8 +163,8 @@ export async function start(o: BootOptions): Promise<Session> {
   return { wire, result, stop: s.stop, pid: s.pid, proxy, pollConsole: () => consoleFile.poll(o.onSerial) };
 }
 
-/** COM1 written to a file by QEMU, read in whole lines as they come */
-class ConsoleFile {
+/** COM1 written to a file by the emulator, read in whole lines as they come */
+export class ConsoleFile {
   private offset = 0;
   private partial = '';
   private readonly decoder = new TextDecoder();
