@@ -1,19 +1,27 @@
-// The remote backend on our firmware under QEMU: boot the image with the
-// wire, take its hello, and hand back a Remote; shut it all down after.
+// The remote backend on our firmware under an emulator — QEMU (AMD SVM) or
+// Bochs (Intel VMX, or AMD SVM): boot the image with the wire, take its
+// hello, and hand back a Remote; shut it all down after.
 import { join } from 'node:path';
 import { ROOT } from '../../paths.js';
-import { start, type Accel, type BootResult, type Session } from '../../../qemu/qemu.js';
+import { start as startQemu, type BootResult, type QemuAccel, type Session } from '../../../qemu/qemu.js';
+import { start as startBochs } from '../../../qemu/bochs.js';
 import type { FaultRule } from '../../../qemu/faults.js';
 import { Link, HELLO_TIMEOUT_MS } from './link.js';
 import { Remote, type RemoteTimeouts } from './remote.js';
 
 export const FIRMWARE_IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
 
-export interface QemuTargetOptions {
+export type Emulator = 'qemu' | 'bochs';
+
+export interface FirmwareTargetOptions {
+  /** the emulator (default qemu) */
+  emulator?: Emulator;
+  /** with bochs: the CPU model (qemu/bochs.ts BOCHS_CPUS; default corei7_skylake_x) */
+  cpu?: string;
   image?: string;
   /** the image's mode, the first word of its command line (default wire; the tests use others) */
   mode?: string;
-  /** a name for the QEMU process, to find it */
+  /** a name for the emulator's process, to find it (QEMU's -name; in Bochs' run folder) */
   name?: string;
   /** the root guest: a scenario name, optionally ":arg" */
   guest?: string;
@@ -23,41 +31,60 @@ export interface QemuTargetOptions {
   vpss?: number;
   pages?: number;
   pps?: number;
-  /** QEMU's own time limit, for the whole run */
+  /** the emulator's own time limit, for the whole run */
   timeoutMs?: number;
   helloTimeoutMs?: number;
   timeouts?: Partial<RemoteTimeouts>;
-  accel?: Accel;
+  /** with qemu: TCG or KVM (default: detectAccel()) */
+  accel?: QemuAccel;
   /** where the serial log of a run that did not end well is kept */
   logDir?: string;
-  /** the fault proxy on the wire, with these rules to start with (qemu/faults.ts) */
+  /** with qemu: the fault proxy on the wire, with these rules to start with (qemu/faults.ts) */
   faults?: FaultRule[];
 }
 
-export interface QemuTarget {
+export interface FirmwareTarget {
   remote: Remote;
   session: Session;
-  /** says bye, waits for QEMU to end (stops it after graceMs) and says how it ended */
+  /** says bye, waits for the emulator to end (stops it after graceMs) and says how it ended */
   shutdown(graceMs?: number): Promise<BootResult>;
 }
 
-/** the image's command line for these options (QEMU puts the image's path before it) */
-export function firmwareArgs(o: QemuTargetOptions): string {
+/** the names from before Bochs joined */
+export type QemuTargetOptions = FirmwareTargetOptions;
+export type QemuTarget = FirmwareTarget;
+
+/** the image's command line for these options (the emulator puts the image's path before it) */
+export function firmwareArgs(o: FirmwareTargetOptions): string {
   const words = [o.mode ?? 'wire'];
   for (const k of ['vms', 'vps', 'vpss', 'pages', 'pps'] as const) if (o[k] !== undefined) words.push(`${k}=${o[k]}`);
   if (o.guest !== undefined) words.push(`guest=${o.guest}`);
   return words.join(' ');
 }
 
-export async function bootQemu(o: QemuTargetOptions = {}): Promise<QemuTarget> {
-  const session = await start({
-    image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, accel: o.accel, logDir: o.logDir, name: o.name ?? 'bfx-remote', faults: o.faults,
-  });
+/** the firmware under QEMU */
+export function bootQemu(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
+  return bootFirmware({ ...o, emulator: 'qemu' });
+}
+
+/** the firmware under Bochs, on o.cpu's model */
+export function bootBochs(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
+  return bootFirmware({ ...o, emulator: 'bochs' });
+}
+
+export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
+  const emulator = o.emulator ?? 'qemu';
+  const common = { image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, logDir: o.logDir, name: o.name ?? 'bfx-remote' };
+  if (emulator === 'bochs' && (o.accel || o.faults)) throw new Error(`${o.accel ? 'accel' : 'faults'} is for QEMU only: Bochs runs its CPU model (cpu), and its wire is TCP, which the fault proxy does not speak`);
+  if (emulator === 'qemu' && o.cpu !== undefined) throw new Error('cpu is for Bochs only: QEMU runs qemu64,+svm,+npt (or the host\'s own with KVM)');
+  const session = emulator === 'bochs'
+    ? await startBochs({ ...common, cpu: o.cpu })
+    : await startQemu({ ...common, accel: o.accel, faults: o.faults });
   const link = new Link(session.wire!);
   const shutdown = async (graceMs = 5000): Promise<BootResult> => {
-    // the wire closes with QEMU (start() sees to it): closing it now could lose the BYE
+    // the wire closes with the emulator (start() sees to it): closing it now could lose the BYE
     remote?.close();
-    // a failed link has said no bye: nothing will end QEMU but us
+    // a failed link has said no bye: nothing will end the emulator but us
     const timer = setTimeout(() => session.stop(), link.failed ? 0 : graceMs);
     try {
       return await session.result;
