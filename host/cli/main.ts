@@ -20,7 +20,7 @@ Commands:
   build [paths...]     compile AssemblyScript extensions to WebAssembly
   run <extension...>   run extensions on a microkernel and report what happened
   guests               list the root guests the reference microkernel can run
-  boot <image>         boot a multiboot test image under QEMU, unattended
+  boot <image>         boot a multiboot test image under QEMU or Bochs, unattended
   supervise <manifests> run extensions under the supervisor, restarted by policy
   status <file>        what a supervisor's status file says
   ledger <file>        summarise a supervisor's ledger of resource intervals

@@ -9,11 +9,11 @@ import { load, LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
-import { linePrinter, openTarget, requestTimeoutOption } from './target.js';
+import { cpuOption, emulated, linePrinter, openTarget, requestTimeoutOption, TARGETS } from './target.js';
 import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
+import { BOCHS_CPUS, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
 
-const TARGETS = ['sim', 'qemu', 'bochs'] as const;
 const ARCHES = ['amd', 'intel'] as const;
 
 const HELP = `Usage: bfx run <extension...> [options]
@@ -25,21 +25,27 @@ promoted, or the host had to stop it). An extension is a .wasm file, an
 AssemblyScript .ts entry, or a folder with main.ts (built first if stale).
 
 Options:
-  --target <t>      the microkernel: sim (the embedded reference; default) or
-                    qemu (our firmware booted under QEMU, AMD SVM, over the wire)
+  --target <t>      the microkernel: sim (the embedded reference; default),
+                    qemu (our firmware booted under QEMU, AMD SVM, over the
+                    wire) or bochs (our firmware under Bochs: Intel VMX, or
+                    AMD SVM, as --cpu says)
+  --cpu <model>     with --target bochs: the CPU model Bochs emulates
+                    (default ${DEFAULT_BOCHS_CPU}; ryzen with --arch amd):
+${cpuList()}
   --guest <name>    the root guest (default ${SIM_DEFAULTS.guest}); bfx guests lists them
   --pps <n>         physical processors (default ${SIM_DEFAULTS.pps}; the firmware has 1)
-  --arch <a>        amd (SVM, default) or intel (VMX; sim only so far)
+  --arch <a>        amd (SVM, default) or intel (VMX): the sim's; qemu is
+                    amd only; with bochs, the vendor of --cpu's model
   --pools <sizes>   the pools, e.g. vms=16,vps=16,vpss=16,pages=64
                     (the sim's defaults; the firmware's are its build's,
                     and --pools can only lower them)
-  --image <file>    with --target qemu: the multiboot image (default: bfx's
-                    firmware, firmware/build/bfx.elf)
+  --image <file>    with --target qemu or bochs: the multiboot image
+                    (default: bfx's firmware, firmware/build/bfx.elf)
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
   --request-timeout <ms>
-                    with --target qemu: how long a syscall waits for the
+                    with --target qemu or bochs: how long a syscall waits for the
                     firmware's answer before it fails with FAILURE_UNKNOWN
                     (default ${REMOTE_TIMEOUTS.requestMs}); a late answer is still settled
   --budget <ms>     the CPU time one call into an extension (its entry point,
@@ -59,9 +65,15 @@ SIGTERM): the run stops between two exits, the summary says what it did,
 and the emulator is stopped.
 `;
 
+/** the Bochs models, for the help: one a line, with their vendor */
+function cpuList(): string {
+  return BOCHS_CPUS.map((c) => `                      ${c.model.padEnd(20)} ${c.vendor}: ${c.what}`).join('\n');
+}
+
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' },
+    cpu: { type: 'string' },
     guest: { type: 'string' },
     pps: { type: 'string' },
     arch: { type: 'string' },
@@ -81,12 +93,13 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   if (!positionals.length) throw new UsageError('name at least one extension to run, e.g. bfx run extensions/cpuid');
   const target = oneOf('target', values.target, TARGETS) ?? 'sim';
-  if (target === 'bochs') throw new UsageError('--target bochs is not available yet: the targets are sim and qemu');
-  const arch: Arch = oneOf('arch', values.arch, ARCHES) ?? SIM_DEFAULTS.arch;
+  const askedArch = oneOf('arch', values.arch, ARCHES);
+  const cpu = cpuOption(values.cpu, target, askedArch);
+  const arch: Arch = cpu?.vendor ?? askedArch ?? SIM_DEFAULTS.arch;
   const pps = integer('pps', values.pps, 1, 64) ?? SIM_DEFAULTS.pps;
-  if (target === 'qemu' && arch !== 'amd') throw new UsageError('--target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim');
-  if (target === 'qemu' && pps !== 1) throw new UsageError('--target qemu has one physical processor (the firmware runs on the bootstrap processor only): leave out --pps');
-  if (target !== 'qemu' && values.image !== undefined) throw new UsageError('--image is for --target qemu');
+  if (target === 'qemu' && arch !== 'amd') throw new UsageError('--target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim, or --target bochs for Intel VMX');
+  if (emulated(target) && pps !== 1) throw new UsageError(`--target ${target} has one physical processor (the firmware runs on the bootstrap processor only): leave out --pps`);
+  if (!emulated(target) && values.image !== undefined) throw new UsageError('--image is for --target qemu or bochs');
   if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
@@ -124,7 +137,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const start = performance.now();
   const opened = await openTarget({
-    target, guest, arch, pps, pools, image: values.image, requestTimeoutMs: requestTimeout,
+    target, cpu: cpu?.model, guest, arch, pps, pools, image: values.image, requestTimeoutMs: requestTimeout,
     timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000,
   }, say);
   if ('error' in opened) {
@@ -142,7 +155,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     mk.close();
     await Promise.all(host.extensions.map((e) => e.dispose()));
   }
-  if (interrupted) say(`bfx: ${interrupted}: the run stopped; ${qemu ? 'stopping QEMU' : 'here is what it did'}`);
+  if (interrupted) say(`bfx: ${interrupted}: the run stopped; ${qemu ? `stopping ${target === 'bochs' ? 'Bochs' : 'QEMU'}` : 'here is what it did'}`);
   const ended = await qemu?.shutdown();
   let r = report(host, performance.now() - start);
   if (ended) r = withEmulator(r, { verdict: ended.verdict, code: ended.code, accel: ended.accel.kind, log: ended.log });

@@ -11,7 +11,7 @@ import { DependencyError } from '../supervisor/order.js';
 import { fitMemory, Supervisor, type DaemonSpec } from '../supervisor/runtime.js';
 import { formatStatus, iso, statusJson } from '../supervisor/status.js';
 import { EXIT, interruptible, type Io, oneOf, parse, UsageError } from './common.js';
-import { linePrinter, openTarget, requestTimeoutOption } from './target.js';
+import { cpuOption, linePrinter, openTarget, requestTimeoutOption, TARGETS } from './target.js';
 import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 
 const HELP = `Usage: bfx supervise <manifest|folder...> [options]
@@ -25,10 +25,12 @@ prints the status: each extension's state, restarts and last crash, and the
 resources left.
 
 Options:
-  --target <t>      sim (default) or qemu, as for bfx run
+  --target <t>      sim (default), qemu or bochs, as for bfx run
+  --cpu <model>     with --target bochs: the CPU model (default
+                    corei7_skylake_x), as for bfx run
   --guest <name>    the root guest (default ${SIM_DEFAULTS.guest})
   --request-timeout <ms>
-                    with --target qemu: how long a syscall waits for the
+                    with --target qemu or bochs: how long a syscall waits for the
                     firmware's answer before it fails with FAILURE_UNKNOWN
                     (default ${REMOTE_TIMEOUTS.requestMs}), as for bfx run
   --config <text>   text every extension reads with bfx_config()
@@ -47,6 +49,7 @@ could not be loaded; 130 interrupted.
 export async function supervise(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' },
+    cpu: { type: 'string' },
     guest: { type: 'string' },
     'request-timeout': { type: 'string' },
     config: { type: 'string' },
@@ -60,7 +63,8 @@ export async function supervise(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (!positionals.length) throw new UsageError('name at least one manifest, or a folder of them, e.g. bfx supervise manifests/');
-  const target = oneOf('target', values.target, ['sim', 'qemu'] as const) ?? 'sim';
+  const target = oneOf('target', values.target, TARGETS) ?? 'sim';
+  const cpu = cpuOption(values.cpu, target);
   const requestTimeout = requestTimeoutOption(values['request-timeout'], target);
   const json = values.json === true;
   const say = (text: string) => !json && io.err(`${text}\n`);
@@ -80,7 +84,7 @@ export async function supervise(args: string[], io: Io): Promise<number> {
     return EXIT.load;
   }
 
-  const opened = await openTarget({ target, guest: values.guest ?? SIM_DEFAULTS.guest, requestTimeoutMs: requestTimeout }, say);
+  const opened = await openTarget({ target, cpu: cpu?.model, guest: values.guest ?? SIM_DEFAULTS.guest, requestTimeoutMs: requestTimeout }, say);
   if ('error' in opened) {
     if (json) io.out(`${JSON.stringify({ ok: false, error: opened.error })}\n`);
     else io.err(`bfx supervise: ${opened.error}\n`);

@@ -61,7 +61,7 @@ describe.concurrent('a wrong command line exits 2 and says what is wrong on stde
     [['run', 'extensions/cpuid', '--max-exits', '1.5'], 'bfx run: --max-exits takes a whole number from 1'],
     [['run', 'extensions/cpuid', '--timeout=-3'], 'bfx run: --timeout takes a whole number from 1 to 86400, not "-3"'],
     [['run', 'extensions/cpuid', '--target', 'nope'], 'bfx run: --target takes sim or qemu or bochs, not "nope" (bfx run --help)'],
-    [['run', 'extensions/cpuid', '--target', 'bochs'], 'bfx run: --target bochs is not available yet: the targets are sim and qemu'],
+    [['run', 'extensions/cpuid', '--cpu', 'ryzen'], 'bfx run: --cpu is for --target bochs (a Bochs CPU model: '],
     [['run', 'extensions/cpuid', '--target', 'qemu', '--arch', 'intel'], 'bfx run: --target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim'],
     [['run', 'extensions/cpuid', '--target', 'qemu', '--pps', '2'], 'bfx run: --target qemu has one physical processor'],
     [['run', 'extensions/cpuid', '--image', 'x.elf'], 'bfx run: --image is for --target qemu'],
