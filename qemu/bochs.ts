@@ -29,13 +29,13 @@ export interface BochsCpu {
 
 /** the models bfx runs on, as measured on Bochs 2.7 (see PLATFORM.md); Bochs has more, without VMX or SVM */
 export const BOCHS_CPUS: readonly BochsCpu[] = [
-  { model: 'corei7_skylake_x', vendor: 'intel', what: 'Intel VMX with EPT and VPID' },
-  { model: 'corei7_haswell_4770', vendor: 'intel', what: 'Intel VMX with EPT and VPID' },
-  { model: 'corei7_icelake_u', vendor: 'intel', what: 'Intel VMX with EPT and VPID' },
-  { model: 'tigerlake', vendor: 'intel', what: 'Intel VMX with EPT and VPID' },
-  { model: 'core2_penryn_t9600', vendor: 'intel', what: 'Intel VMX without EPT' },
-  { model: 'ryzen', vendor: 'amd', what: 'AMD SVM with nested paging, NRIP save and flush-by-ASID' },
-  { model: 'zambezi', vendor: 'amd', what: 'AMD SVM with nested paging' },
+  { model: 'corei7_skylake_x', vendor: 'intel', what: 'VMX with EPT and VPID' },
+  { model: 'corei7_haswell_4770', vendor: 'intel', what: 'VMX with EPT and VPID' },
+  { model: 'corei7_icelake_u', vendor: 'intel', what: 'VMX with EPT and VPID' },
+  { model: 'tigerlake', vendor: 'intel', what: 'VMX with EPT and VPID' },
+  { model: 'core2_penryn_t9600', vendor: 'intel', what: 'VMX without EPT (our firmware needs EPT: it runs no guest there)' },
+  { model: 'ryzen', vendor: 'amd', what: 'SVM with NPT, NRIP save and flush-by-ASID' },
+  { model: 'zambezi', vendor: 'amd', what: 'SVM with NPT' },
 ];
 
 export const DEFAULT_BOCHS_CPU = 'corei7_skylake_x';
