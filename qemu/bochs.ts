@@ -33,8 +33,8 @@ export const BOCHS_CPUS: readonly BochsCpu[] = [
   { model: 'corei7_haswell_4770', vendor: 'intel', what: 'VMX with EPT and VPID' },
   { model: 'corei7_icelake_u', vendor: 'intel', what: 'VMX with EPT and VPID' },
   { model: 'tigerlake', vendor: 'intel', what: 'VMX with EPT and VPID' },
-  { model: 'core2_penryn_t9600', vendor: 'intel', what: 'VMX without EPT: our firmware runs no guest' },
-  { model: 'ryzen', vendor: 'amd', what: 'SVM with NPT, NRIP save and flush-by-ASID' },
+  { model: 'core2_penryn_t9600', vendor: 'intel', what: 'VMX without EPT: runs no guest' },
+  { model: 'ryzen', vendor: 'amd', what: 'SVM with NPT, NRIP save, ASID flush' },
   { model: 'zambezi', vendor: 'amd', what: 'SVM with NPT' },
 ];
 

@@ -45,9 +45,10 @@ ${cpuList()}
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
   --request-timeout <ms>
-                    with --target qemu or bochs: how long a syscall waits for the
-                    firmware's answer before it fails with FAILURE_UNKNOWN
-                    (default ${REMOTE_TIMEOUTS.requestMs}); a late answer is still settled
+                    with --target qemu or bochs: how long a syscall waits
+                    for the firmware's answer before it fails with
+                    FAILURE_UNKNOWN (default ${REMOTE_TIMEOUTS.requestMs}); a late answer is
+                    still settled
   --budget <ms>     the CPU time one call into an extension (its entry point,
                     or one callback) may take (default ${DEFAULT_CALLBACK_BUDGET_MS}): each extension
                     runs in a worker thread, terminated when a call runs past
@@ -67,7 +68,7 @@ and the emulator is stopped.
 
 /** the Bochs models, for the help: one a line, with their vendor */
 function cpuList(): string {
-  return BOCHS_CPUS.map((c) => `                      ${c.model.padEnd(20)} ${c.vendor}: ${c.what}`).join('\n');
+  return BOCHS_CPUS.map((c) => `                    ${c.model.padEnd(20)}${c.vendor.padEnd(6)}${c.what}`).join('\n');
 }
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -30,9 +30,9 @@ Options:
                     corei7_skylake_x), as for bfx run
   --guest <name>    the root guest (default ${SIM_DEFAULTS.guest})
   --request-timeout <ms>
-                    with --target qemu or bochs: how long a syscall waits for the
-                    firmware's answer before it fails with FAILURE_UNKNOWN
-                    (default ${REMOTE_TIMEOUTS.requestMs}), as for bfx run
+                    with --target qemu or bochs: how long a syscall waits
+                    for the firmware's answer before it fails with
+                    FAILURE_UNKNOWN (default ${REMOTE_TIMEOUTS.requestMs}), as for bfx run
   --config <text>   text every extension reads with bfx_config()
   --ledger <file>   append the resources' intervals to this JSON-lines file
                     (bfx ledger <file> summarises it)

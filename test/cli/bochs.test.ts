@@ -98,8 +98,8 @@ describe.concurrent('wrong command lines about Bochs exit 2', () => {
   it('bfx run --help lists the Bochs models with their vendor', async ({ expect }) => {
     const r = await bfx(['run', '--help']);
     expect(r.stdout).toMatch(/--cpu <model> +with --target bochs/);
-    expect(r.stdout).toMatch(/corei7_skylake_x +intel: VMX with EPT and VPID/);
-    expect(r.stdout).toMatch(/ryzen +amd: SVM with NPT/);
+    expect(r.stdout).toMatch(/corei7_skylake_x +intel +VMX with EPT and VPID/);
+    expect(r.stdout).toMatch(/ryzen +amd +SVM with NPT/);
   });
 
   it('--arch with a model of the other vendor is wrong; --arch alone picks the model', async ({ expect }) => {
