@@ -207,7 +207,7 @@ export const BOCHS_IPS = 10_000_000;
 /** the bochsrc of a run: nothing in it waits for a person */
 export function bochsrc(cpu: BochsCpu, f: BochsFiles): string {
   return [
-    `cpu: model=${cpu.model}, count=1, ips=${f.ips ?? BOCHS_IPS}, reset_on_triple_fault=0`, // a triple fault panics (a crash), rather than reset and boot again
+    `cpu: model=${cpu.model}, count=1, ips=${f.ips ?? BOCHS_IPS}, reset_on_triple_fault=0, ignore_bad_msrs=0`, // a triple fault panics (a crash), rather than reset and boot again; an MSR the model lacks raises #GP, as hardware does
     'memory: guest=128, host=128',
     `romimage: file=${BOCHS_BIOS}, options=fastboot`, // no boot menu delay
     `vgaromimage: file=${VGA_BIOS}`,

@@ -5,10 +5,17 @@ import { type Backend, type Driver, provides } from '../harness/driver.js';
 import { context, NO_RETURN, statusValue } from './catalogue/case.js';
 import { catalogue } from './catalogue/index.js';
 
-export function conformance(backend: Backend): void {
-  describe(`ABI conformance on ${backend.name}`, () => {
-    const applies = catalogue.filter((c) => (c.needs ?? []).every((n) => provides(backend, n)));
-    const not = catalogue.filter((c) => !applies.includes(c));
+/**
+ * part [k, n]: only every n-th case from the k-th, so that a slow backend's
+ * catalogue can be spread over n test files, which vitest runs side by side
+ * (the cases that do not apply are listed in part 0).
+ */
+export function conformance(backend: Backend, part: [number, number] = [0, 1]): void {
+  const [k, n] = part;
+  describe(`ABI conformance on ${backend.name}${n > 1 ? ` (part ${k + 1} of ${n})` : ''}`, () => {
+    const applicable = catalogue.filter((c) => (c.needs ?? []).every((x) => provides(backend, x)));
+    const applies = applicable.filter((_, i) => i % n === k);
+    const not = k === 0 ? catalogue.filter((c) => !applicable.includes(c)) : [];
     for (const c of applies) {
       it(`${c.id}: ${c.rule}`, async () => {
         const asserted = new Set<bigint>();

@@ -9,7 +9,7 @@ import {
 import { statusName } from '../../host/abi/status.js';
 import type { Microkernel } from '../../host/backend/microkernel.js';
 import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
-import { bootQemu, type QemuTarget } from '../../host/backend/remote/boot.js';
+import { bootBochs, bootQemu, type FirmwareTarget } from '../../host/backend/remote/boot.js';
 import { ExtensionExit } from '../../host/boundary/guard.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
@@ -44,36 +44,49 @@ export interface Backend {
 
 const sim: Backend = { name: 'sim', create: (o) => new Sim(o) };
 
-/** our firmware under QEMU TCG (AMD SVM), through the wire */
-const qemu: Backend = {
-  name: 'qemu',
-  lacks: {
-    faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',
-    unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
-    smp: 'the firmware runs on the bootstrap processor only (pps 1)',
-    intel: 'QEMU TCG emulates SVM only; VMX runs under Bochs',
-    'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
-  },
-  async create(o) {
-    const { arch, pps, faults, unsupported, budget, ...rest } = o;
-    if (arch === 'intel' || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
-      throw new Error(`the qemu backend cannot be asked for ${JSON.stringify({ arch, pps, faults, unsupported, budget })}`);
-    }
-    const target = await bootQemu({ ...rest, logDir: join(ROOT, 'build', 'qemu-logs') });
-    targets.set(target.remote, target);
-    return target.remote;
-  },
-  async dispose(mk) {
-    const target = targets.get(mk);
-    targets.delete(mk);
-    const r = await target?.shutdown();
-    if (r && r.verdict !== 'pass') throw new Error(`QEMU ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
-  },
-};
-const targets = new Map<Microkernel, QemuTarget>();
+const FIRMWARE_LACKS = {
+  faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',
+  unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
+  smp: 'the firmware runs on the bootstrap processor only (pps 1)',
+} as const;
+
+/** our firmware under an emulator, through the wire; boot takes what the sim's options can ask of it */
+function firmware(name: string, arch: 'amd' | 'intel', boot: typeof bootQemu, lacks: Partial<Record<Capability, string>>): Backend {
+  return {
+    name,
+    lacks: { ...FIRMWARE_LACKS, ...lacks },
+    async create(o) {
+      const { arch: asked, pps, faults, unsupported, budget, ...rest } = o;
+      if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
+        throw new Error(`the ${name} backend cannot be asked for ${JSON.stringify({ arch: asked, pps, faults, unsupported, budget })}`);
+      }
+      const target = await boot({ ...rest, logDir: join(ROOT, 'build', `${name}-logs`) });
+      targets.set(target.remote, target);
+      return target.remote;
+    },
+    async dispose(mk) {
+      const target = targets.get(mk);
+      targets.delete(mk);
+      const r = await target?.shutdown();
+      if (r && r.verdict !== 'pass') throw new Error(`${name} ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
+    },
+  };
+}
+const targets = new Map<Microkernel, FirmwareTarget>();
+
+/** our firmware under QEMU TCG (AMD SVM) */
+const qemu = firmware('qemu', 'amd', bootQemu, {
+  intel: 'QEMU TCG emulates SVM only; VMX runs under Bochs',
+  'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
+});
+
+/** our firmware under Bochs on an Intel model (VMX) */
+const bochs = firmware('bochs', 'intel', bootBochs, {
+  amd: 'this backend runs Bochs on its Intel model (VMX); AMD SVM is the qemu backend\'s',
+});
 
 /** the backends every ABI case runs against */
-export const backends: Backend[] = [sim, qemu];
+export const backends: Backend[] = [sim, qemu, bochs];
 
 export function provides(backend: Backend, c: Capability): boolean {
   return backend.lacks?.[c] === undefined;

@@ -151,21 +151,23 @@ function outputCases(s: SyscallInfo, group: string): Case[] {
     const bytes = BYTES[o.width];
     const status = INVALID_PARAMS[n];
     const clause = `${s.name} outputs`;
+    // the output is checked after the index: read8 reaches it only where an 8-bit field exists (a VMCS has none)
+    const needs = s.name === 'bf_vps_op_read8' ? { needs: ['amd' as const] } : {};
     const at = (a: Args, v: number) => { a[n] = v; };
     const cases: Case[] = [{
-      id: `${id}.${o.name}-out-null`, syscall: s.name, status: P(n), clause,
+      id: `${id}.${o.name}-out-null`, syscall: s.name, status: P(n), clause, ...needs,
       rule: `a null pointer for the ${o.name} output (argument ${n}) answers INVALID_PARAMS${n}`,
       run: (ctx) => refused(ctx, s.name, status, (a) => at(a, 0)).then(() => {}),
     }];
     if (bytes > 1) {
       cases.push({
-        id: `${id}.${o.name}-out-misaligned`, syscall: s.name, status: P(n), clause,
+        id: `${id}.${o.name}-out-misaligned`, syscall: s.name, status: P(n), clause, ...needs,
         rule: `a pointer for the ${bytes}-byte ${o.name} output that is not ${bytes}-aligned answers INVALID_PARAMS${n}`,
         run: (ctx) => refused(ctx, s.name, status, (a, d) => at(a, d.e.scratch(0) + 1)).then(() => {}),
       });
     }
     cases.push({
-      id: `${id}.${o.name}-out-out-of-memory`, syscall: s.name, status: P(n), clause,
+      id: `${id}.${o.name}-out-out-of-memory`, syscall: s.name, status: P(n), clause, ...needs,
       rule: `a pointer for the ${o.name} output outside the extension's memory answers INVALID_PARAMS${n}`,
       async run(ctx) {
         // just past the end (aligned), and the top of the 32-bit space (where ptr + size wraps)
