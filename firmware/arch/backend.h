@@ -111,6 +111,15 @@ extern struct exit_note exit_notes[ARCH_VPSS];
 /* an intercepted OUTS: the element it writes put in al, where an OUT has it (as the sim does) */
 void outs_element(uint16_t vps, unsigned size);
 
+/* ---- the guest's console (console.c) ---- */
+
+#define CONSOLE_PORT 0x3F8
+/* a guest's OUT or (REP) OUTS of bytes to CONSOLE_PORT that no extension
+ * intercepts, written out by the firmware; rsi and rcx moved past what was
+ * written. 0, or -1 when a byte was not in guest memory (the rest left for
+ * the guest to fault on). The caller moves rip past the instruction. */
+int console_write(uint16_t vps, int string, int rep);
+
 /* ---- the root guest (root.c) ---- */
 
 /* loads the root guest into a slot of guest memory and its state into a VPS */

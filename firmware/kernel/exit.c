@@ -6,25 +6,16 @@
 #define BOCHS_E9_PORT 0xE9
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
-/* 16550 line status: the transmitter (its FIFO and shift register) is empty */
-#define LSR_TEMT 0x40
-/* a UART that is not there reads 0xFF: the bound keeps a strange one from holding the exit forever */
-#define DRAIN_SPINS 10000000u
-
-/* Bochs sends a UART's bytes out at the emulated baud rate: a shutdown
- * right after the last write loses what is still in the FIFO (the console's
- * last line, a BYE on the wire). QEMU's UARTs are empty at once. */
-static void drain(uint16_t port) {
-    for (uint32_t i = 0; i < DRAIN_SPINS && (inb(port + 5) & LSR_TEMT) == 0; i++) __asm__ volatile("pause");
-}
-
 static void e9_puts(const char *s) {
     while (*s) outb(BOCHS_E9_PORT, (uint8_t)*s++);
 }
 
 _Noreturn void exit_emulator(uint8_t code) {
-    drain(COM1);
-    drain(COM2);
+    /* Bochs sends a UART's bytes out at the emulated baud rate: a shutdown
+     * right after the last write would lose what is still in the FIFO (the
+     * console's last line, a BYE on the wire). QEMU's UARTs are empty at once. */
+    uart_drain(COM1);
+    uart_drain(COM2);
     /* QEMU ends here, with status (code << 1) | 1 */
     outb(DEBUG_EXIT_PORT, code);
     /* Bochs gives no status of its own: the code goes to its port 0xE9

@@ -173,6 +173,7 @@ void kmain(uint32_t magic, uint32_t info) {
         exit_emulator(failed ? 1 : 0);
     } else if (starts_with_word(mode, "crash")) {
         serial_puts("bfx firmware: crashing on purpose\n");
+        uart_drain(COM1); /* the line out before the machine goes */
         static const struct { uint16_t limit; uint64_t base; } __attribute__((packed)) no_idt = {0, 0};
         __asm__ volatile("lidt %0; int3" : : "m"(no_idt)); /* no IDT: #GP, #DF, triple fault */
     }

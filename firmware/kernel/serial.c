@@ -49,3 +49,12 @@ void serial_dec(uint64_t v) {
     } while (v);
     serial_puts(&buf[i]);
 }
+
+/* 16550 line status: the transmitter (its FIFO and shift register) is empty */
+#define LSR_TEMT 0x40
+/* a UART that is not there reads 0xFF: the bound keeps a strange one from holding the caller forever */
+#define DRAIN_SPINS 10000000u
+
+void uart_drain(uint16_t port) {
+    for (uint32_t i = 0; i < DRAIN_SPINS && (inb(port + 5) & LSR_TEMT) == 0; i++) __asm__ volatile("pause");
+}

@@ -16,6 +16,8 @@ uint8_t uart_getc(uint16_t port);
 void serial_init(void);
 void serial_putc(char c);
 void serial_puts(const char *s);
+/* waits until the UART has sent every byte it holds (Bochs sends them at the emulated baud rate) */
+void uart_drain(uint16_t port);
 void serial_hex(uint64_t v);
 void serial_dec(uint64_t v);
 

@@ -6,7 +6,9 @@
  * its memory); the HLT and SHUTDOWN intercepts (a HLT nothing wakes would
  * hang the emulated processor, a triple fault would reset the machine);
  * intercept maps only in pages the extension was given (alloc_page), a
- * page it was not given reading as all ones, as the sim reads it. */
+ * page it was not given reading as all ones, as the sim reads it; and the
+ * guest's console (console.c): a write to COM1's data port the extension
+ * does not intercept exits to the firmware. */
 #include "bf.h"
 #include "pages.h"
 #include "svm.h"
@@ -14,8 +16,10 @@
 /* the firmware's maps: all ones, intercept every port and MSR */
 static uint8_t ones_iopm[IOPM_BYTES] __attribute__((aligned(4096)));
 static uint8_t ones_msrpm[MSRPM_BYTES] __attribute__((aligned(4096)));
-/* a map of which the extension holds only some pages: those, and ones */
+/* a map of which the extension holds only some pages: those, and ones (and the console's port) */
 static uint8_t mixed_iopm[IOPM_BYTES] __attribute__((aligned(4096)));
+/* only the console's port */
+static uint8_t console_iopm[IOPM_BYTES] __attribute__((aligned(4096)));
 static uint8_t mixed_msrpm[MSRPM_BYTES] __attribute__((aligned(4096)));
 
 static void fill_ones(uint8_t *p, size_t bytes) {
@@ -26,6 +30,11 @@ static void fill_ones(uint8_t *p, size_t bytes) {
 void run_maps_build(void) {
     fill_ones(ones_iopm, sizeof ones_iopm);
     fill_ones(ones_msrpm, sizeof ones_msrpm);
+    console_iopm[CONSOLE_PORT / 8] = 1u << (CONSOLE_PORT % 8);
+}
+
+static int bit(const uint8_t *map, unsigned n) {
+    return (map[n / 8] >> (n % 8)) & 1;
 }
 
 /* the map VMRUN may read for the extension's base */
@@ -87,12 +96,22 @@ static void force(uint16_t vps, const struct own *o, int promoted) {
         if (!o->asid) *vmcb32(vps, VMCB_GUEST_ASID) = 1;
         *vmcb64(vps, VMCB_EFER) |= EFER_SVME;
     }
+    /* the console's port exits whether or not the extension asked (console.c) */
+    uint64_t iopm = phys_of(console_iopm);
+    if (misc1 & MISC1_IOIO_PROT) {
+        iopm = map_for(o->iopm, IOPM_BYTES, ones_iopm, mixed_iopm);
+        const uint8_t *map = (const uint8_t *)(uintptr_t)iopm;
+        if (!bit(map, CONSOLE_PORT)) {
+            if (iopm != phys_of(mixed_iopm)) copy64(mixed_iopm, map, IOPM_BYTES);
+            mixed_iopm[CONSOLE_PORT / 8] |= 1u << (CONSOLE_PORT % 8);
+            iopm = phys_of(mixed_iopm);
+        }
+    }
+    misc1 |= MISC1_IOIO_PROT;
     *vmcb32(vps, VMCB_INTERCEPT_MISC1) = misc1;
     *vmcb64(vps, VMCB_NP_ENABLE) = 1;
     *vmcb64(vps, VMCB_N_CR3) = npt_root();
-    /* without the intercept the processor ignores the map, but QEMU still
-     * refuses a base near the top of the physical space: point at ours */
-    *vmcb64(vps, VMCB_IOPM_BASE_PA) = misc1 & MISC1_IOIO_PROT ? map_for(o->iopm, IOPM_BYTES, ones_iopm, mixed_iopm) : phys_of(ones_iopm);
+    *vmcb64(vps, VMCB_IOPM_BASE_PA) = iopm;
     *vmcb64(vps, VMCB_MSRPM_BASE_PA) = misc1 & MISC1_MSR_PROT ? map_for(o->msrpm, MSRPM_BYTES, ones_msrpm, mixed_msrpm) : phys_of(ones_msrpm);
 }
 
@@ -134,6 +153,19 @@ static void past_hlt(uint16_t vps) {
     *vmcb64(vps, VMCB_RIP) += decode_at_rip(vps, b, &n);
 }
 
+/* a write to the console's data port the extension did not ask for, done
+ * by the firmware, the guest moved past it; 0 when the exit is not that one */
+static int console_exit(uint16_t vps, const struct own *o, int promoted, uint64_t info1, uint64_t info2) {
+    unsigned port = (unsigned)(info1 >> 16) & 0xFFFF, size = (unsigned)(info1 >> IOIO_SIZE_SHIFT) & 7;
+    if (port != CONSOLE_PORT || (info1 & IOIO_IN) || size != 1) return 0;
+    if (!promoted && (o->misc1 & MISC1_IOIO_PROT)) { /* the sim's rule: a page the extension was not given reads as all ones */
+        if ((o->iopm & 0xFFF) || !pages_hold(o->iopm, 4096) || bit((const uint8_t *)(uintptr_t)o->iopm, port)) return 0;
+    }
+    if (console_write(vps, (info1 & IOIO_STR) != 0, (info1 & IOIO_REP) != 0) != 0) return 0; /* the guest's own fault: the extension sees it */
+    *vmcb64(vps, VMCB_RIP) = info2; /* EXITINFO2: the next instruction's rip */
+    return 1;
+}
+
 /* the save area as it was, for a VMRUN that failed: QEMU writes the host's state into it */
 static uint64_t before_save[(VMCB_SAVE_END - VMCB_SAVE) / 8];
 static uint64_t before_control[(0x0B0 - 0x060) / 8];
@@ -146,9 +178,13 @@ void svm_run(uint16_t vps, int promoted, struct arch_event *e) {
     copy64(before_control, vmcb(vps) + 0x060, sizeof before_control);
     force(vps, &o, promoted);
 
-    svm_enter(&svm_saved[vps], phys_of(vmcb(vps)), svm_host_save_pa());
-
-    uint64_t code = *vmcb64(vps, VMCB_EXITCODE), info1 = *vmcb64(vps, VMCB_EXITINFO1), info2 = *vmcb64(vps, VMCB_EXITINFO2);
+    uint64_t code, info1, info2;
+    do {
+        svm_enter(&svm_saved[vps], phys_of(vmcb(vps)), svm_host_save_pa());
+        code = *vmcb64(vps, VMCB_EXITCODE);
+        info1 = *vmcb64(vps, VMCB_EXITINFO1);
+        info2 = *vmcb64(vps, VMCB_EXITINFO2);
+    } while (code == BF_SVM_EXIT_IO && console_exit(vps, &o, promoted, info1, info2));
     give_back(vps, &o, promoted);
     e->why = 0;
     e->reason = e->info1 = e->info2 = 0;

@@ -10,15 +10,10 @@
  * pages the extension was given (alloc_page), any other reading as all
  * ones, as the sim reads it.
  *
- * And the guest's console: its REP OUTSB of a line to COM1 outruns the
- * 16550 Bochs emulates, which drops what its FIFO cannot hold. So a write
- * to COM1's data port that the extension does not intercept exits to the
- * firmware, which writes the bytes out at the UART's pace and resumes the
- * guest past the instruction: the extension never sees that exit, and the
- * guest prints its whole line as it does under QEMU. */
+ * And the guest's console (console.c): a write to COM1's data port that
+ * the extension does not intercept exits to the firmware. */
 #include "bf.h"
 #include "pages.h"
-#include "serial.h"
 #include "vmx.h"
 
 #define MSR_STAR 0xC0000081
@@ -26,8 +21,6 @@
 #define MSR_CSTAR 0xC0000083
 #define MSR_FMASK 0xC0000084
 #define MSR_KERNEL_GS_BASE 0xC0000102
-
-#define CONSOLE_PORT 0x3F8
 
 static uint8_t ones[4096] __attribute__((aligned(4096)));
 static uint8_t zeros[4096] __attribute__((aligned(4096)));
@@ -190,28 +183,13 @@ static int extension_intercepts_port(uint16_t vps, unsigned port) {
     return bit(map, port & 0x7FFF);
 }
 
-/* a write to the console's data port the extension did not ask for: the
- * bytes written out, the guest moved past the instruction. 0 when the exit
- * is not that one. */
-static int console_write(uint16_t vps, uint64_t q) {
+/* a write to the console's data port the extension did not ask for,
+ * done by the firmware; 0 when the exit is not that one */
+static int console_exit(uint16_t vps, uint64_t q) {
     unsigned port = (unsigned)(q >> 16) & 0xFFFF, size = (unsigned)(q & 7) + 1;
     int input = (q >> 3) & 1, string = (q >> 4) & 1, rep = (q >> 5) & 1;
     if (port != CONSOLE_PORT || input || size != 1 || extension_intercepts_port(vps, port)) return 0;
-    struct vmx_saved *s = &vmx_saved[vps];
-    if (!string) {
-        serial_putc((char)s->gpr[bf_reg_t_rax]);
-    } else {
-        /* the guest's console runs in 64-bit code: rsi and rcx at their full width */
-        uint64_t count = rep ? s->gpr[bf_reg_t_rcx] : 1;
-        int64_t step = (vmread(0x6820) & RFLAGS_DF) ? -1 : 1;
-        for (; count; count--) {
-            uint8_t c;
-            if (guest_read(vps, s->gpr[bf_reg_t_rsi], &c, 1) != 0) return 0; /* the guest's own fault: let it reach the extension */
-            serial_putc((char)c);
-            s->gpr[bf_reg_t_rsi] += (uint64_t)step;
-            if (rep) s->gpr[bf_reg_t_rcx]--;
-        }
-    }
+    if (console_write(vps, string, rep) != 0) return 0; /* the guest's own fault: let it reach the extension */
     past_instruction();
     return 1;
 }
@@ -294,7 +272,7 @@ void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
             return;
         }
         vmx_launched[vps] = 1;
-        if (basic == VMX_EXIT_IO && console_write(vps, vmread(VMCS_EXIT_QUALIFICATION))) {
+        if (basic == VMX_EXIT_IO && console_exit(vps, vmread(VMCS_EXIT_QUALIFICATION))) {
             if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, 0);
             continue;
         }
