@@ -18,6 +18,8 @@ export interface Accel {
   cpu: string;
   /** why this one, in words */
   why: string;
+  /** the virtualization the firmware will find: TCG emulates SVM; KVM gives the host's own */
+  arch?: 'amd' | 'intel';
 }
 
 /** the accelerators QEMU itself takes */
@@ -29,13 +31,13 @@ export type QemuAccel = Accel & { kind: 'tcg' | 'kvm' };
  * point at a made-up /dev and /sys.
  */
 export function detectAccel(root = '/'): QemuAccel {
-  const tcg = (why: string): QemuAccel => ({ kind: 'tcg', cpu: 'qemu64,+svm,+npt', why });
+  const tcg = (why: string): QemuAccel => ({ kind: 'tcg', cpu: 'qemu64,+svm,+npt', arch: 'amd', why });
   if (!existsSync(join(root, 'dev/kvm'))) return tcg('no /dev/kvm: TCG emulates SVM with nested paging');
   for (const mod of ['kvm_amd', 'kvm_intel']) {
     const file = join(root, 'sys/module', mod, 'parameters/nested');
     if (!existsSync(file)) continue;
     const nested = readFileSync(file, 'utf8').trim();
-    if (nested === '1' || nested === 'Y') return { kind: 'kvm', cpu: 'host', why: `/dev/kvm with ${mod} nested=${nested}: the host's own ${mod === 'kvm_amd' ? 'SVM' : 'VMX'}` };
+    if (nested === '1' || nested === 'Y') return { kind: 'kvm', cpu: 'host', arch: mod === 'kvm_amd' ? 'amd' : 'intel', why: `/dev/kvm with ${mod} nested=${nested}: the host's own ${mod === 'kvm_amd' ? 'SVM' : 'VMX'}` };
     return tcg(`/dev/kvm exists but ${mod} does not nest (nested=${nested}): TCG emulates SVM`);
   }
   return tcg('/dev/kvm exists but no nesting KVM module is loaded: TCG emulates SVM');

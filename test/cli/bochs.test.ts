@@ -25,6 +25,9 @@ describe('bfx run --target bochs', () => {
     expect(r.stdout).toMatch(/── summary: ok ── bfx-firmware [\d.]+ \(amd, 1 pp\)/);
     expect(r.stdout).toMatch(/pp0: guest halted after 3 exits/);
     expect(r.stdout).toMatch(/exits handled: cpuid \(0x72\) ×3/);
+    // whole lines: the firmware writes the guest's REP OUTSB at the pace of Bochs' UART
+    expect(r.stdout).toMatch(/guest0 +\| cpuid\(0\) vendor=AuthenticAMD max-leaf=0x[0-9a-f]+\n/);
+    expect(r.stdout).toMatch(/guest0 +\| cpuid\(0x40000000\) signature=BfxHyperWasm max-leaf=0x40000000\n/);
     expect(r.stdout).toContain('emulator (bochs): ended when the host said bye');
     expect(r.exitCode).toBe(0);
   });

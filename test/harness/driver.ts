@@ -10,6 +10,7 @@ import { statusName } from '../../host/abi/status.js';
 import type { Microkernel } from '../../host/backend/microkernel.js';
 import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
 import { bootBochs, bootQemu, type FirmwareTarget } from '../../host/backend/remote/boot.js';
+import { detectAccel } from '../../qemu/qemu.js';
 import { ExtensionExit } from '../../host/boundary/guard.js';
 import { load, type LoadedModule } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
@@ -74,9 +75,10 @@ function firmware(name: string, arch: 'amd' | 'intel', boot: typeof bootQemu, la
 }
 const targets = new Map<Microkernel, FirmwareTarget>();
 
-/** our firmware under QEMU TCG (AMD SVM) */
-const qemu = firmware('qemu', 'amd', bootQemu, {
-  intel: 'QEMU TCG emulates SVM only; VMX runs under Bochs',
+/** our firmware under QEMU: TCG emulates AMD SVM; KVM, where the host nests, gives the host's own */
+const qemuArch = detectAccel().arch ?? 'amd';
+const qemu = firmware('qemu', qemuArch, bootQemu, {
+  [qemuArch === 'amd' ? 'intel' : 'amd']: qemuArch === 'amd' ? 'QEMU TCG emulates SVM only; VMX runs under Bochs' : 'QEMU runs KVM on this Intel host\'s own VMX',
   'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
 });
 

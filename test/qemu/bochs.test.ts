@@ -57,7 +57,7 @@ describe('the Bochs harness, before Bochs runs', () => {
   it('bochsrc: nothing that waits for a person; COM2 a socket client only with the wire', () => {
     const files = { iso: '/r/boot.iso', console: '/r/com1.log', log: '/r/bochs.log' };
     const rc = bochsrc(bochsCpu('ryzen'), files);
-    expect(rc).toContain('cpu: model=ryzen, count=1, ips=10000000, reset_on_triple_fault=0\n');
+    expect(rc).toContain('cpu: model=ryzen, count=1, ips=10000000, reset_on_triple_fault=0, ignore_bad_msrs=0\n');
     expect(rc).toContain('display_library: rfb, options="timeout=0"\n');
     expect(rc).toContain('ata0-master: type=cdrom, path=/r/boot.iso, status=inserted\nboot: cdrom\n');
     expect(rc).toContain('com1: enabled=1, mode=file, dev=/r/com1.log\n');

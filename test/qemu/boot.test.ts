@@ -25,12 +25,12 @@ describe('choosing the accelerator', () => {
   };
 
   it('TCG with SVM and nested paging when there is no /dev/kvm', () => {
-    expect(detectAccel(fake({}))).toMatchObject({ kind: 'tcg', cpu: 'qemu64,+svm,+npt' });
+    expect(detectAccel(fake({}))).toMatchObject({ kind: 'tcg', cpu: 'qemu64,+svm,+npt', arch: 'amd' });
   });
 
   it('KVM with -cpu host when kvm_amd or kvm_intel nests', () => {
-    expect(detectAccel(fake({ 'dev/kvm': '', 'sys/module/kvm_amd/parameters/nested': '1\n' }))).toMatchObject({ kind: 'kvm', cpu: 'host' });
-    expect(detectAccel(fake({ 'dev/kvm': '', 'sys/module/kvm_intel/parameters/nested': 'Y\n' }))).toMatchObject({ kind: 'kvm', cpu: 'host' });
+    expect(detectAccel(fake({ 'dev/kvm': '', 'sys/module/kvm_amd/parameters/nested': '1\n' }))).toMatchObject({ kind: 'kvm', cpu: 'host', arch: 'amd' });
+    expect(detectAccel(fake({ 'dev/kvm': '', 'sys/module/kvm_intel/parameters/nested': 'Y\n' }))).toMatchObject({ kind: 'kvm', cpu: 'host', arch: 'intel' });
   });
 
   it('TCG when /dev/kvm is there but does not nest, saying why', () => {
