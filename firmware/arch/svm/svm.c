@@ -4,6 +4,7 @@
 #include "bfx_wire.h"
 #include "cpu.h"
 #include "crc32.h"
+#include "msr.h"
 #include "string.h"
 #include "svm.h"
 
@@ -37,7 +38,9 @@ static int svm_init(char *why, size_t n) {
         arch_say(why, n, "the processor offers SVM without nested paging (CPUID 0x8000000A EDX bit 0)", 0);
         return -1;
     }
-    if (rdmsr64(MSR_VM_CR) & VM_CR_SVMDIS) {
+    /* Bochs' AMD models have no VM_CR: an MSR that is not there disables nothing */
+    uint64_t vm_cr = 0;
+    if (msr_read_safe(MSR_VM_CR, &vm_cr) == 0 && (vm_cr & VM_CR_SVMDIS)) {
         arch_say(why, n, "SVM is disabled (VM_CR.SVMDIS)", 0);
         return -1;
     }
