@@ -129,6 +129,16 @@ describe('the firmware under Bochs', () => {
     expect(r.serial.some((l) => /^SUMMARY: \d+ tests, 0 failures$/.test(l))).toBe(true);
   });
 
+  it('archtest on corei7_skylake_x: the VMX half end to end (VMXON, a VMCS by encoding, CPUID exits, a halt)', async () => {
+    const r = await boot({ image: IMAGE, append: 'archtest', timeoutMs: 30_000 });
+    expect(r.serial.filter((l) => l.startsWith('FAIL:') || l.startsWith('  '))).toEqual([]);
+    expect(r.serial).toContain('PASS: VMXON, the EPT and the host state are up');
+    expect(r.serial).toContain('PASS: cpuid-loop:3 makes three CPUID exits (reason 10)');
+    // the guest's own line, written whole by the firmware at the UART's pace
+    expect(r.serial).toContain('cpuid-loop done: signature=BfxHyperWasm');
+    expect(r.verdict).toBe('pass');
+  });
+
   it('a failing image: verdict fail with its code, and the log kept with the console, the bochsrc and Bochs\' own log', async () => {
     const r = await boot({ image: IMAGE, append: 'fail', timeoutMs: 30_000, logDir: join(tmp, 'logs') });
     expect(r).toMatchObject({ verdict: 'fail', code: 1 });

@@ -6,29 +6,9 @@
 #include "../../guest/layout.h"
 
 #include "bf.h"
+#include "check.h"
 #include "serial.h"
 #include "svm.h"
-
-static unsigned tests, failures;
-
-static void check(int ok, const char *what) {
-    tests++;
-    if (!ok) failures++;
-    serial_puts(ok ? "PASS: " : "FAIL: ");
-    serial_puts(what);
-    serial_putc('\n');
-}
-
-static void check_eq(uint64_t got, uint64_t want, const char *what) {
-    check(got == want, what);
-    if (got != want) {
-        serial_puts("  got ");
-        serial_hex(got);
-        serial_puts(", want ");
-        serial_hex(want);
-        serial_putc('\n');
-    }
-}
 
 static int same(const char *a, const char *b) {
     while (*a && *a == *b) a++, b++;
@@ -504,10 +484,5 @@ unsigned svm_selftest(void) {
         bench();
         state();
     }
-    serial_puts("SUMMARY: ");
-    serial_dec(tests);
-    serial_puts(" tests, ");
-    serial_dec(failures);
-    serial_puts(" failures\n");
-    return failures;
+    return check_summary();
 }

@@ -3,29 +3,9 @@
  * rest through the kernel. */
 #include "../../guest/layout.h"
 #include "bf.h"
+#include "check.h"
 #include "serial.h"
 #include "vmx.h"
-
-static unsigned tests, failures;
-
-static void check(int ok, const char *what) {
-    tests++;
-    if (!ok) failures++;
-    serial_puts(ok ? "PASS: " : "FAIL: ");
-    serial_puts(what);
-    serial_putc('\n');
-}
-
-static void check_eq(uint64_t got, uint64_t want, const char *what) {
-    check(got == want, what);
-    if (got != want) {
-        serial_puts("  got ");
-        serial_hex(got);
-        serial_puts(", want ");
-        serial_hex(want);
-        serial_putc('\n');
-    }
-}
 
 /* the cpuid scenario with every exit answered here: the signature comes back */
 static void cpuid_scenario(void) {
@@ -73,10 +53,5 @@ unsigned vmx_selftest(void) {
         fields();
         cpuid_scenario();
     }
-    serial_puts("SUMMARY: ");
-    serial_dec(tests);
-    serial_puts(" tests, ");
-    serial_dec(failures);
-    serial_puts(" failures\n");
-    return failures;
+    return check_summary();
 }
