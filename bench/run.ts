@@ -21,7 +21,7 @@ import { Host } from '../host/run/host.js';
 import { Link } from '../host/backend/remote/link.js';
 import { TYPE, u64 } from '../host/wire/messages.js';
 import { start } from '../qemu/qemu.js';
-import { bootQemu } from '../host/backend/remote/boot.js';
+import { bootFirmware, type Emulator } from '../host/backend/remote/boot.js';
 import { spawnSync } from 'node:child_process';
 
 const ROUNDS = 21;
@@ -132,20 +132,22 @@ async function wire() {
 }
 
 /**
- * CPUID exits of the root guest under QEMU TCG: answered by the cpuid
+ * CPUID exits of the root guest under an emulator: answered by the cpuid
  * example in WebAssembly over the UART, next to the same exits answered
  * inside the firmware itself (BENCH_CPUID), in the same boot of the image.
+ * QEMU TCG runs AMD SVM, Bochs its Intel model (VMX).
  */
-async function remoteExits() {
-  if (spawnSync('qemu-system-x86_64', ['--version']).status !== 0) return undefined;
+async function remoteExits(emulator: Emulator, overWire: number, native: number) {
+  const command = emulator === 'qemu' ? 'qemu-system-x86_64' : 'bochs-bin';
+  if (spawnSync(command, ['--help']).error) return undefined;
   const cpuid = await load(join(ROOT, 'extensions', 'cpuid'));
-  const overWire = 400;
-  const native = 20_000;
   const wasm: number[] = [];
   const fw: number[] = [];
   const ratios: number[] = [];
+  let arch = '';
   for (let r = 0; r < 3; r++) {
-    const target = await bootQemu({ guest: `cpuid-loop:${overWire}`, timeoutMs: 300_000 });
+    const target = await bootFirmware({ emulator, guest: `cpuid-loop:${overWire}`, timeoutMs: 300_000 });
+    arch = target.remote.hello.arch;
     try {
       const p = new Uint8Array(4);
       new DataView(p.buffer).setUint32(0, native, true);
@@ -157,7 +159,7 @@ async function remoteExits() {
       const t1 = performance.now();
       host.run();
       const ms = performance.now() - t1;
-      if (host.pps[0].state !== 'halted') throw new Error(`bench: the cpuid loop under QEMU did not finish: ${host.pps[0].why ?? host.pps[0].state}`);
+      if (host.pps[0].state !== 'halted') throw new Error(`bench: the cpuid loop under ${emulator} did not finish: ${host.pps[0].why ?? host.pps[0].state}`);
       const wasmRate = host.pps[0].exits / (ms / 1000);
       fw.push(nativeRate);
       wasm.push(wasmRate);
@@ -166,7 +168,7 @@ async function remoteExits() {
       await target.shutdown();
     }
   }
-  return { wasmOverUartPerSecond: figure(wasm), firmwareNativePerSecond: figure(fw), nativeOverWasm: figure(ratios), exitsOverWire: overWire, exitsNative: native };
+  return { emulator, arch, wasmOverUartPerSecond: figure(wasm), firmwareNativePerSecond: figure(fw), nativeOverWasm: figure(ratios), exitsOverWire: overWire, exitsNative: native };
 }
 
 /**
@@ -210,7 +212,8 @@ async function restarts() {
 const syscall = await syscallRoundTrip();
 const restart = await restarts();
 const fw = await wire();
-const remote = await remoteExits();
+const remote = await remoteExits('qemu', 400, 20_000);
+const bochs = await remoteExits('bochs', 200, 20_000);
 const exits = await exitRate();
 const met = syscall.ratio.median <= SYSCALL_TARGET;
 console.log('bfx bench (sim, in-process; medians of repeated rounds)');
@@ -225,12 +228,15 @@ if (fw) {
   console.log(`  firmware boot → HELLO      ${fw.bootToHelloMs.median.toFixed(1)} ms (QEMU TCG, start of QEMU to the host's HELLO_ACK; middle half ${fw.bootToHelloMs.q1.toFixed(1)}–${fw.bootToHelloMs.q3.toFixed(1)})`);
   console.log(`  heartbeat over the UART    ${fw.heartbeatRoundTripUs.median.toFixed(0)} µs a round trip (${fw.heartbeatBytes} bytes; middle half ${fw.heartbeatRoundTripUs.q1.toFixed(0)}–${fw.heartbeatRoundTripUs.q3.toFixed(0)})`);
 }
-if (remote) {
+for (const r of [remote, bochs]) {
+  if (!r) continue;
   const rate = (f: Figure) => `${Math.round(f.median).toLocaleString('en')} /s (middle half ${Math.round(f.q1).toLocaleString('en')}–${Math.round(f.q3).toLocaleString('en')})`;
-  console.log(`  cpuid exits, firmware      ${rate(remote.firmwareNativePerSecond)} (answered inside the image, QEMU TCG)`);
-  console.log(`  cpuid exits, Wasm over UART ${rate(remote.wasmOverUartPerSecond)} (the cpuid example, same boot)`);
-  console.log(`  native / over the UART     ${remote.nativeOverWasm.median.toFixed(1)}× (middle half ${remote.nativeOverWasm.q1.toFixed(1)}–${remote.nativeOverWasm.q3.toFixed(1)})`);
+  const where = r.emulator === 'qemu' ? `QEMU TCG, ${r.arch === 'amd' ? 'SVM' : 'VMX'}` : `Bochs, ${r.arch === 'intel' ? 'VMX' : 'SVM'}`;
+  console.log(`  cpuid exits, firmware      ${rate(r.firmwareNativePerSecond)} (answered inside the image, ${where})`);
+  console.log(`  cpuid exits, Wasm over UART ${rate(r.wasmOverUartPerSecond)} (the cpuid example, same boot)`);
+  console.log(`  native / over the UART     ${r.nativeOverWasm.median.toFixed(1)}× (middle half ${r.nativeOverWasm.q1.toFixed(1)}–${r.nativeOverWasm.q3.toFixed(1)})`);
 }
+if (!bochs) console.log('  Bochs figures skipped: Bochs is not installed (bash qemu/deps.sh)');
 if (!fw) {
   console.log('  firmware figures skipped: QEMU is not installed (bash qemu/deps.sh)');
 }
@@ -247,5 +253,5 @@ if (!fw) {
 }
 const out = join(ROOT, 'build', 'bench.json');
 mkdirSync(join(ROOT, 'build'), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, syscall, exits, firmware: fw, remote, restart, target: { syscallRatio: SYSCALL_TARGET, met } }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), node: process.version, syscall, exits, firmware: fw, remote, bochs, restart, target: { syscallRatio: SYSCALL_TARGET, met } }, null, 2)}\n`);
 console.log(`  figures written to build/bench.json`);

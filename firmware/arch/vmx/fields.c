@@ -38,12 +38,20 @@ const struct vmx_field vmx_fields[] = {
 };
 
 const unsigned vmx_field_count = sizeof vmx_fields / sizeof vmx_fields[0];
-_Static_assert(sizeof vmx_fields / sizeof vmx_fields[0] <= VMX_FIELDS, "VMX_FIELDS holds the list");
+_Static_assert(sizeof vmx_fields / sizeof vmx_fields[0] <= VMX_FIELDS && VMX_FIELDS < 255, "VMX_FIELDS holds the list, and a slot fits a byte");
+
+/* slot + 1 by encoding / 2 (every listed encoding is even and below
+ * 0x7000), 0 for none: a field is found on every register access and
+ * every entry, and a search would cost more than the exit itself */
+#define ENCODINGS 0x7000u
+static uint8_t slot_of[ENCODINGS / 2];
+static int indexed;
 
 int vmx_slot(uint64_t encoding) {
-    if (encoding > 0xFFFF) return -1;
-    for (unsigned i = 0; i < vmx_field_count; i++) {
-        if (vmx_fields[i].encoding == encoding) return (int)i;
+    if (!indexed) {
+        for (unsigned i = 0; i < vmx_field_count; i++) slot_of[vmx_fields[i].encoding / 2] = (uint8_t)(i + 1);
+        indexed = 1;
     }
-    return -1;
+    if (encoding >= ENCODINGS || (encoding & 1)) return -1;
+    return (int)slot_of[encoding / 2] - 1;
 }

@@ -104,28 +104,33 @@ static void force(uint16_t vps, int promoted, uint32_t *proc_out) {
 }
 
 /* the registers VM entry does not load, in and out */
+/* the guest's value of each over the firmware's zero */
+static void guest_msr(uint32_t msr, uint64_t guest) {
+    if (guest != 0) wrmsr64(msr, guest);
+}
+
 static void msrs_in(const struct vmx_saved *s) {
     __asm__ volatile("mov %0, %%dr6" : : "r"(s->dr6));
-    wrmsr64(MSR_STAR, s->star);
-    wrmsr64(MSR_LSTAR, s->lstar);
-    wrmsr64(MSR_CSTAR, s->cstar);
-    wrmsr64(MSR_FMASK, s->fmask);
-    wrmsr64(MSR_KERNEL_GS_BASE, s->kernel_gs_base);
+    guest_msr(MSR_STAR, s->star);
+    guest_msr(MSR_LSTAR, s->lstar);
+    guest_msr(MSR_CSTAR, s->cstar);
+    guest_msr(MSR_FMASK, s->fmask);
+    guest_msr(MSR_KERNEL_GS_BASE, s->kernel_gs_base);
+}
+
+/* the firmware's own value of each: it uses none of them, and keeps no
+ * guest's; written back only when the guest's differs (most never do) */
+static void host_msr(uint32_t msr, uint64_t guest) {
+    if (guest != 0) wrmsr64(msr, 0);
 }
 
 static void msrs_out(struct vmx_saved *s) {
     __asm__ volatile("mov %%dr6, %0" : "=r"(s->dr6));
-    s->star = rdmsr64(MSR_STAR);
-    s->lstar = rdmsr64(MSR_LSTAR);
-    s->cstar = rdmsr64(MSR_CSTAR);
-    s->fmask = rdmsr64(MSR_FMASK);
-    s->kernel_gs_base = rdmsr64(MSR_KERNEL_GS_BASE);
-    /* the firmware's own: it uses none of them, and keeps no guest's */
-    wrmsr64(MSR_STAR, 0);
-    wrmsr64(MSR_LSTAR, 0);
-    wrmsr64(MSR_CSTAR, 0);
-    wrmsr64(MSR_FMASK, 0);
-    wrmsr64(MSR_KERNEL_GS_BASE, 0);
+    host_msr(MSR_STAR, s->star = rdmsr64(MSR_STAR));
+    host_msr(MSR_LSTAR, s->lstar = rdmsr64(MSR_LSTAR));
+    host_msr(MSR_CSTAR, s->cstar = rdmsr64(MSR_CSTAR));
+    host_msr(MSR_FMASK, s->fmask = rdmsr64(MSR_FMASK));
+    host_msr(MSR_KERNEL_GS_BASE, s->kernel_gs_base = rdmsr64(MSR_KERNEL_GS_BASE));
 }
 
 /* the exit information the extension reads, as the hardware left it */

@@ -114,6 +114,9 @@ static int vmx_init(char *why, size_t n) {
     host_tables();
     *(uint32_t *)vmxon_region = revision;
     if (vmxon(phys_of(vmxon_region)) != 0) return fail(why, n, "VMXON failed");
+    /* the guest's SYSCALL MSRs go over zeros the firmware keeps (run.c) */
+    for (uint32_t msr = 0xC0000081; msr <= 0xC0000084; msr++) wrmsr64(msr, 0);
+    wrmsr64(0xC0000102, 0);
     ept_build();
     up = 1;
     return 0;
