@@ -1,6 +1,6 @@
 // The ABI conformance catalogue on our firmware under QEMU TCG, case for
 // case the same definitions as on the sim.
-import { backends } from '../harness/driver.js';
+import { backends } from '../../host/conformance/backends.js';
 import { conformance } from './conformance.js';
 
 conformance(backends.find((b) => b.name === 'qemu')!);

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BF_SYSCALLS, type SyscallName } from '../../host/abi/bf.js';
 import { groups as abiGroups } from '../../abi/table.js';
-import type { StatusName } from './catalogue/case.js';
-import { catalogue, groups } from './catalogue/index.js';
+import type { StatusName } from '../../host/conformance/catalogue/case.js';
+import { catalogue, groups } from '../../host/conformance/catalogue/index.js';
 
 const HANDLE = 'BF_STATUS_FAILURE_INVALID_HANDLE';
 const UNKNOWN = 'BF_STATUS_FAILURE_UNKNOWN';

@@ -1,7 +1,8 @@
 // The driver itself: a real WebAssembly extension whose syscalls reach the boundary.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BF_STATUS_SUCCESS, bf_reg_t } from '../../host/abi/bf.js';
-import { backends, Driver, provides } from '../harness/driver.js';
+import { backends, provides } from '../../host/conformance/backends.js';
+import { Driver } from '../../host/conformance/driver/driver.js';
 
 describe.each(backends)('driver on $name', (backend) => {
   it('opens a handle, creates a VM, VP and VPS on a processor and reads a register', async () => {

@@ -11,7 +11,8 @@ import { inspect, signature } from '../../host/loader/inspect.js';
 import { load, loadBytes } from '../../host/loader/load.js';
 import { ROOT } from '../../host/paths.js';
 import { ExtensionMemory, PAGE } from '../../host/sandbox/memory.js';
-import { backends, Driver } from '../harness/driver.js';
+import { backends } from '../../host/conformance/backends.js';
+import { Driver } from '../../host/conformance/driver/driver.js';
 import { extension, op, sig, WasmModule } from '../harness/wasm.js';
 
 const asconfig = JSON.parse(readFileSync(join(ROOT, 'asconfig.json'), 'utf8')).options as {

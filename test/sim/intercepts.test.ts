@@ -6,14 +6,13 @@ import {
   BF_SVM_EXIT_HLT, BF_SVM_EXIT_IO, BF_SVM_EXIT_RDMSR, BF_SVM_EXIT_VMCALL, BF_VMX_EXIT_CPUID, BF_VMX_EXIT_HLT,
   BF_VMX_EXIT_RDMSR, BF_VMX_EXIT_WRMSR, bf_reg_t,
 } from '../../host/abi/bf.js';
-import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
-import { type Backend, Driver, type DriverExt } from '../harness/driver.js';
+import type { SimOptions } from '../../host/backend/sim/sim.js';
+import { sim } from '../../host/conformance/backends.js';
+import { Driver, type DriverExt } from '../../host/conformance/driver/driver.js';
 import {
   intercepts, MISC1_HLT, MISC1_IOIO_PROT, MISC1_MSR_PROT, MISC2_VMMCALL, MISC2_VMRUN, PROC_HLT_EXITING,
   PROC_USE_MSR_BITMAPS, VMCB_EXITINFO1, VMCB_IOPM_BASE_PA, VMCB_MSRPM_BASE_PA, VMCS_PRIMARY_PROC_CONTROLS, world,
-} from '../abi/catalogue/fixture.js';
-
-const sim: Backend = { name: 'sim', create: (o) => new Sim(o) };
+} from '../../host/conformance/catalogue/fixture.js';
 
 const IA32_PAT = 0x277;
 const IA32_TSC_AUX = 0xc0000103;

@@ -1,8 +1,8 @@
 // bf_vm_op_*: VMs from a fixed pool; destroying one in use makes a zombie.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { make, sameBytes, state } from './fixture.js';
 import { common, succeed } from './generic.js';

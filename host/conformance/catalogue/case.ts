@@ -1,14 +1,15 @@
 // A conformance case: one rule of the bf ABI, checked through the Driver and
 // the boundary on whatever backend the runner gives it. Cases are data, so
-// that the runner, the coverage check and (later) `bfx conformance` read the
-// same catalogue.
-import { expect } from 'vitest';
-import * as bf from '../../../host/abi/bf.js';
-import type { bf_status_t, SyscallName } from '../../../host/abi/bf.js';
-import { statusName } from '../../../host/abi/status.js';
-import type { SimOptions } from '../../../host/backend/sim/sim.js';
-import type { ExtensionOptions } from '../../../host/sandbox/extension.js';
-import { type Backend, type Capability, Driver } from '../../harness/driver.js';
+// that the runner (bfx conformance, and the tests that wrap it) and the
+// coverage check read the same catalogue.
+import { expect } from '../expect.js';
+import * as bf from '../../abi/bf.js';
+import type { bf_status_t, SyscallName } from '../../abi/bf.js';
+import { statusName } from '../../abi/status.js';
+import type { SimOptions } from '../../backend/sim/sim.js';
+import type { ExtensionOptions } from '../../sandbox/extension.js';
+import type { Backend, Capability } from '../backends.js';
+import { Driver } from '../driver/driver.js';
 
 /** the name of a bf_status_t constant, as host/abi/bf.ts exports it */
 export type StatusName =

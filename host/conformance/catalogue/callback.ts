@@ -1,14 +1,14 @@
 // bf_callback_op_*: callbacks are registered once, by table index, with the
 // arity the ABI gives them; they start when the entry point returns after wait.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_CALLBACK_WASM, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
   type CallbackKind, type SyscallName,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { exitReason, running } from './fixture.js';
 import { common } from './generic.js';
-import type { DriverExt } from '../../harness/driver.js';
+import type { DriverExt } from '../driver/driver.js';
 
 const REGISTER: Record<CallbackKind, SyscallName> = {
   bootstrap: 'bf_callback_op_register_bootstrap',

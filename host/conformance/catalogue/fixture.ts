@@ -5,10 +5,10 @@
 import {
   BF_EXIT_REASONS, BF_SPEC_ID1_VAL, BF_STATUS_FAILURE_UNKNOWN, BF_SYSCALLS, BF_SVM_EXIT_INVALID, BF_VMX_EXIT_INVALID,
   bf_reg_t, type ParamInfo, type SyscallInfo, type SyscallName,
-} from '../../../host/abi/bf.js';
-import type { Arch, ResourceKind } from '../../../host/backend/microkernel.js';
-import { ExtensionExit } from '../../../host/boundary/guard.js';
-import type { Driver, DriverExt } from '../../harness/driver.js';
+} from '../../abi/bf.js';
+import type { Arch, ResourceKind } from '../../backend/microkernel.js';
+import { ExtensionExit } from '../../boundary/guard.js';
+import type { Driver, DriverExt } from '../driver/driver.js';
 
 export type Args = (number | bigint)[];
 

@@ -1,6 +1,6 @@
 // bf_control_op_exit: the extension ends; the call does not return.
-import { expect } from 'vitest';
-import { BF_STATUS_SUCCESS } from '../../../host/abi/bf.js';
+import { expect } from '../expect.js';
+import { BF_STATUS_SUCCESS } from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { common } from './generic.js';
 

@@ -1,13 +1,13 @@
 // bf_vps_op_*: the guest state of a VP on one physical processor, its
 // fields (a VMCB by byte offset on AMD, a VMCS by encoding on Intel), its
 // registers, and running it from a callback.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_INVALID_PARAMS2,
   BF_STATUS_INVALID_PERM_DENIED, BF_STATUS_SUCCESS, bf_reg_t, type SyscallName,
-} from '../../../host/abi/bf.js';
-import type { SimOptions } from '../../../host/backend/sim/sim.js';
-import type { Driver, DriverExt } from '../../harness/driver.js';
+} from '../../abi/bf.js';
+import type { SimOptions } from '../../backend/sim/sim.js';
+import type { Driver, DriverExt } from '../driver/driver.js';
 import type { Case, Ctx } from './case.js';
 import {
   arch, exitReason, field, intercepts, make, running, sameBytes, state, VMCB_GUEST_ASID, VMCB_INTERCEPT_MISC1,

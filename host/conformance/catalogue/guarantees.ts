@@ -1,15 +1,15 @@
 // The guarantees that span syscalls: failed creation leaves no trace,
 // exceptions are contained, zombies, exit, traps in callbacks, and real VM
 // exits from run.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_INVALID_PARAMS2, BF_STATUS_SUCCESS,
   BF_SYSCALLS, bf_reg_t, type SyscallInfo, type SyscallName,
-} from '../../../host/abi/bf.js';
-import { INVALID_PARAMS } from '../../../host/abi/status.js';
-import type { ResourceKind } from '../../../host/backend/microkernel.js';
-import type { TrapKind } from '../../../host/sandbox/trap.js';
-import type { Driver, DriverExt } from '../../harness/driver.js';
+} from '../../abi/bf.js';
+import { INVALID_PARAMS } from '../../abi/status.js';
+import type { ResourceKind } from '../../backend/microkernel.js';
+import type { TrapKind } from '../../sandbox/trap.js';
+import type { Driver, DriverExt } from '../driver/driver.js';
 import type { Case, Ctx } from './case.js';
 import {
   arch, exitReason, field, info, intercepts, invalidExit, kindOf, make, running, sameBytes, type Spoil,

@@ -1,104 +1,20 @@
-// Drives the real host, boundary and backend from a test: the driver
-// extension (see driver-source.ts) is a real WebAssembly module whose
+// Drives the real host, boundary and backend from a conformance case: the
+// driver extension (see source.ts) is a real WebAssembly module whose
 // exports are the raw syscall imports, and whose callbacks call back into
-// the test. Every ABI case runs against every backend in `backends`.
-import { join } from 'node:path';
+// the case.
 import {
   BF_SPEC_ID1_VAL, BF_STATUS_SUCCESS, BF_SYSCALLS, type SyscallName,
-} from '../../host/abi/bf.js';
-import { statusName } from '../../host/abi/status.js';
-import type { Microkernel } from '../../host/backend/microkernel.js';
-import { Sim, type SimOptions } from '../../host/backend/sim/sim.js';
-import { bootBochs, bootQemu, type FirmwareTarget } from '../../host/backend/remote/boot.js';
-import { detectAccel } from '../../qemu/qemu.js';
-import { ExtensionExit } from '../../host/boundary/guard.js';
-import { load, type LoadedModule } from '../../host/loader/load.js';
-import { ROOT } from '../../host/paths.js';
-import { Host, type OutputLine } from '../../host/run/host.js';
-import type { Extension, ExtensionOptions } from '../../host/sandbox/extension.js';
-import { ExtensionAbort } from '../../host/sandbox/trap.js';
-
-/**
- * What a backend can be asked for beyond the ABI itself. A conformance case
- * that needs one says so, and does not run on a backend that lacks it (the
- * backend says why it lacks it).
- * - faults: SimOptions.faults (host-side exceptions injected into a syscall)
- * - unsupported: SimOptions.unsupported (pretending not to implement a syscall)
- * - limits: SimOptions.vms/vps/vpss/pages (chosen pool sizes)
- * - smp: SimOptions.pps above 1 (more than one physical processor)
- * - amd, intel: SimOptions.arch (a microkernel of that architecture)
- * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
- * - msr-gp: the processor raises #GP for an MSR it does not have
- */
-export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest' | 'msr-gp';
-
-export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest', 'msr-gp'];
-
-export interface Backend {
-  name: string;
-  /** what it cannot be asked for, and why */
-  lacks?: Partial<Record<Capability, string>>;
-  create(opts: SimOptions): Microkernel | Promise<Microkernel>;
-  /** ends what create started (an emulator) */
-  dispose?(mk: Microkernel): Promise<void>;
-}
-
-const sim: Backend = { name: 'sim', create: (o) => new Sim(o) };
-
-const FIRMWARE_LACKS = {
-  faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',
-  unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
-  smp: 'the firmware runs on the bootstrap processor only (pps 1)',
-} as const;
-
-/** our firmware under an emulator, through the wire; boot takes what the sim's options can ask of it */
-function firmware(name: string, arch: 'amd' | 'intel', boot: typeof bootQemu, lacks: Partial<Record<Capability, string>>): Backend {
-  return {
-    name,
-    lacks: { ...FIRMWARE_LACKS, ...lacks },
-    async create(o) {
-      const { arch: asked, pps, faults, unsupported, budget, ...rest } = o;
-      if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
-        throw new Error(`the ${name} backend cannot be asked for ${JSON.stringify({ arch: asked, pps, faults, unsupported, budget })}`);
-      }
-      const target = await boot({ ...rest, logDir: join(ROOT, 'build', `${name}-logs`) });
-      targets.set(target.remote, target);
-      return target.remote;
-    },
-    async dispose(mk) {
-      const target = targets.get(mk);
-      targets.delete(mk);
-      const r = await target?.shutdown();
-      if (r && r.verdict !== 'pass') throw new Error(`${name} ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
-    },
-  };
-}
-const targets = new Map<Microkernel, FirmwareTarget>();
-
-/** our firmware under QEMU: TCG emulates AMD SVM; KVM, where the host nests, gives the host's own */
-const qemuArch = detectAccel().arch ?? 'amd';
-const qemu = firmware('qemu', qemuArch, bootQemu, {
-  [qemuArch === 'amd' ? 'intel' : 'amd']: qemuArch === 'amd' ? 'QEMU TCG emulates SVM only; VMX runs under Bochs' : 'QEMU runs KVM on this Intel host\'s own VMX',
-  'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
-});
-
-/** our firmware under Bochs on an Intel model (VMX) */
-const bochs = firmware('bochs', 'intel', bootBochs, {
-  amd: 'this backend runs Bochs on its Intel model (VMX); AMD SVM is the qemu backend\'s',
-});
-
-/** the backends every ABI case runs against */
-export const backends: Backend[] = [sim, qemu, bochs];
-
-export function provides(backend: Backend, c: Capability): boolean {
-  return backend.lacks?.[c] === undefined;
-}
-
-let driverModule: Promise<LoadedModule> | undefined;
-function driver(): Promise<LoadedModule> {
-  driverModule ??= load(join(ROOT, 'build', 'test-driver'), { extraNamespaces: ['test'] });
-  return driverModule;
-}
+} from '../../abi/bf.js';
+import { statusName } from '../../abi/status.js';
+import type { Microkernel } from '../../backend/microkernel.js';
+import type { SimOptions } from '../../backend/sim/sim.js';
+import { ExtensionExit } from '../../boundary/guard.js';
+import { Host, type OutputLine } from '../../run/host.js';
+import type { Extension, ExtensionOptions } from '../../sandbox/extension.js';
+import { ExtensionAbort } from '../../sandbox/trap.js';
+import type { Backend } from '../backends.js';
+import { driverModule } from './build.js';
+import { DRIVER_NAMESPACE } from './source.js';
 
 const wasmTypes = new Map(BF_SYSCALLS.map((s) => [s.name, s.wasm]));
 
@@ -243,7 +159,7 @@ export class Driver {
   /** a host on a fresh backend, with n driver extensions loaded (not started) */
   static async create(backend: Backend, opts: SimOptions = {}, exts: ExtensionOptions[] = [{}]): Promise<Driver> {
     const d = new Driver(await backend.create(opts), backend);
-    const m = await driver();
+    const m = await driverModule();
     for (const o of exts) {
       const de = new DriverExt();
       const on = de.on;
@@ -258,7 +174,7 @@ export class Driver {
       de.ext = d.host.add(m, {
         ...o,
         extraImports: {
-          test: {
+          [DRIVER_NAMESPACE]: {
             main: noted((v: number) => (on.main ? on.main(v) : de.openAndWait())),
             bootstrap: noted((p: number) => on.bootstrap?.(p)),
             vmexit: noted((v: number, r: bigint) => on.vmexit?.(v, BigInt.asUintN(64, r))),

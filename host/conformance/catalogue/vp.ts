@@ -1,8 +1,8 @@
 // bf_vp_op_*: VPs belong to a VM named at creation.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { make, sameBytes } from './fixture.js';
 import { common, succeed } from './generic.js';

@@ -3,19 +3,19 @@
 // that throws, each output pointer, and each VM/VP/VPS ID it takes. Each
 // makes the syscall's recipe call (fixture.ts) with one thing spoiled, and
 // checks that the refused call changed nothing.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_INVALID_ID, BF_STATUS_FAILURE_INVALID_HANDLE, BF_STATUS_FAILURE_UNKNOWN,
   BF_STATUS_FAILURE_UNSUPPORTED, BF_STATUS_INVALID_PERM_DENIED, BF_STATUS_INVALID_PERM_EXT,
   BF_STATUS_SUCCESS, BF_SYSCALLS, type ParamInfo, type SyscallInfo, type SyscallName,
-} from '../../../host/abi/bf.js';
-import { INVALID_PARAMS } from '../../../host/abi/status.js';
+} from '../../abi/bf.js';
+import { INVALID_PARAMS } from '../../abi/status.js';
 import type { Case, Ctx, StatusName } from './case.js';
 import { short } from './case.js';
 import {
   type Args, kindOf, limit, make, type Made, neverCreated, foreign, recipes, sameBytes, type Spoil, zombie,
 } from './fixture.js';
-import type { Driver } from '../../harness/driver.js';
+import type { Driver } from '../driver/driver.js';
 
 const BYTES = { u8: 1, u16: 2, u32: 4, u64: 8 } as const;
 const P = (n: number): StatusName => `BF_STATUS_INVALID_PARAMS${n}` as StatusName;

@@ -1,9 +1,9 @@
 // bf_intrinsic_op_*: MSRs of the current physical processor, within the
 // extension's allowed MSRs.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PERM_DENIED, BF_STATUS_SUCCESS,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { IA32_APIC_BASE, IA32_PAT, IA32_TSC_AUX, make, NO_SUCH_MSR, sameBytes, state } from './fixture.js';
 import { common } from './generic.js';

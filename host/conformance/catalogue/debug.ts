@@ -1,8 +1,8 @@
 // bf_debug_op_*: text to the extension's debug output, dumps from the kernel.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS, type SyscallName,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { make, running, WRITE_STR_AT } from './fixture.js';
 import { common, succeed } from './generic.js';

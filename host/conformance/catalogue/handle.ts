@@ -1,9 +1,9 @@
 // bf_handle_op_*: one handle per extension, the key to every other syscall.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_SPEC_ID1_MASK, BF_SPEC_ID1_VAL, BF_STATUS_FAILURE_INVALID_HANDLE, BF_STATUS_FAILURE_UNKNOWN,
   BF_STATUS_FAILURE_UNSUPPORTED, BF_STATUS_SUCCESS,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { sameBytes, state } from './fixture.js';
 import { common } from './generic.js';

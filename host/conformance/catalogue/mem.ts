@@ -1,9 +1,9 @@
 // bf_mem_op_*: pages the kernel allocates appear in the extension's own
 // memory, with a physical address the extension can hand to the hardware.
-import { expect } from 'vitest';
+import { expect } from '../expect.js';
 import {
   BF_PAGE_SIZE, BF_STATUS_FAILURE_UNKNOWN, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS, type SyscallName,
-} from '../../../host/abi/bf.js';
+} from '../../abi/bf.js';
 import type { Case } from './case.js';
 import { make, sameBytes, state } from './fixture.js';
 import { common } from './generic.js';

@@ -1,0 +1,97 @@
+// The implementations of the bf ABI the conformance catalogue runs against:
+// the embedded reference microkernel, and our firmware under QEMU or Bochs
+// over the wire. Each says what it cannot be asked for beyond the ABI, and
+// why, so that a case needing that does not apply to it instead of lying.
+import { join } from 'node:path';
+import type { Arch, Microkernel } from '../backend/microkernel.js';
+import { bootFirmware, type Emulator, type FirmwareTarget } from '../backend/remote/boot.js';
+import { Sim, type SimOptions } from '../backend/sim/sim.js';
+import { ROOT } from '../paths.js';
+import { detectAccel } from '../../qemu/qemu.js';
+import { bochsCpu, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
+
+/**
+ * What a backend can be asked for beyond the ABI itself. A conformance case
+ * that needs one says so, and does not run on a backend that lacks it (the
+ * backend says why it lacks it).
+ * - faults: SimOptions.faults (host-side exceptions injected into a syscall)
+ * - unsupported: SimOptions.unsupported (pretending not to implement a syscall)
+ * - limits: SimOptions.vms/vps/vpss/pages (chosen pool sizes)
+ * - smp: SimOptions.pps above 1 (more than one physical processor)
+ * - amd, intel: SimOptions.arch (a microkernel of that architecture)
+ * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
+ * - msr-gp: the processor raises #GP for an MSR it does not have
+ */
+export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest' | 'msr-gp';
+
+export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest', 'msr-gp'];
+
+export interface Backend {
+  name: string;
+  /** the architectures it runs (a case that needs the other does not apply) */
+  arch: readonly Arch[];
+  /** what it cannot be asked for, and why */
+  lacks?: Partial<Record<Capability, string>>;
+  create(opts: SimOptions): Microkernel | Promise<Microkernel>;
+  /** ends what create started (an emulator) */
+  dispose?(mk: Microkernel): Promise<void>;
+}
+
+export function provides(backend: Backend, c: Capability): boolean {
+  return backend.lacks?.[c] === undefined;
+}
+
+export const sim: Backend = { name: 'sim', arch: ['amd', 'intel'], create: (o) => new Sim(o) };
+
+const FIRMWARE_LACKS = {
+  faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',
+  unsupported: 'the sim can pretend not to implement a syscall; the firmware implements them all',
+  smp: 'the firmware runs on the bootstrap processor only (pps 1)',
+} as const;
+
+export interface FirmwareOptions {
+  /** with bochs: the CPU model (default corei7_skylake_x, Intel VMX) */
+  cpu?: string;
+  /** a multiboot image that speaks the wire protocol (default: bfx's firmware) */
+  image?: string;
+}
+
+const targets = new Map<Microkernel, FirmwareTarget>();
+
+/** our firmware (or another image) under an emulator, through the wire; each create boots it anew */
+export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
+  const cpu = emulator === 'bochs' ? bochsCpu(o.cpu ?? DEFAULT_BOCHS_CPU) : undefined;
+  // QEMU: TCG emulates AMD SVM; KVM, where the host nests, gives the host's own
+  const arch: Arch = cpu?.vendor ?? detectAccel().arch ?? 'amd';
+  const other: Arch = arch === 'amd' ? 'intel' : 'amd';
+  const lacks: Partial<Record<Capability, string>> = cpu
+    ? { [other]: `this backend runs Bochs on ${cpu.model}, ${arch === 'intel' ? 'Intel (VMX)' : 'AMD (SVM)'}; ${other === 'amd' ? '--cpu ryzen runs AMD SVM' : 'the default model runs Intel VMX'}` }
+    : {
+      [other]: arch === 'amd' ? 'QEMU TCG emulates SVM only; VMX runs under Bochs' : 'QEMU runs KVM on this Intel host\'s own VMX',
+      'msr-gp': 'QEMU TCG reads an MSR it does not have as 0 and drops writes to it, without #GP; test/qemu/kernel.test.ts shows the firmware\'s #GP path with a write TCG does refuse',
+    };
+  const name = emulator;
+  return {
+    name,
+    arch: [arch],
+    lacks: { ...FIRMWARE_LACKS, ...lacks },
+    async create(opts) {
+      const { arch: asked, pps, faults, unsupported, budget, ...rest } = opts;
+      if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
+        throw new Error(`the ${name} backend cannot be asked for ${JSON.stringify({ arch: asked, pps, faults, unsupported, budget })}`);
+      }
+      const target = await bootFirmware({ ...rest, emulator, cpu: cpu?.model, image: o.image, logDir: join(ROOT, 'build', `${name}-logs`) });
+      targets.set(target.remote, target);
+      return target.remote;
+    },
+    async dispose(mk) {
+      const target = targets.get(mk);
+      targets.delete(mk);
+      const r = await target?.shutdown();
+      if (r && r.verdict !== 'pass') throw new Error(`${name} ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
+    },
+  };
+}
+
+/** the backends every ABI case runs against in the tests: the sim, QEMU, and Bochs on its Intel model */
+export const backends: Backend[] = [sim, firmware('qemu'), firmware('bochs')];
