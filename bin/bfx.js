@@ -8,5 +8,8 @@ if (!existsSync(main)) {
   process.stderr.write('bfx: not built yet: run `npm run build` (or `npm ci`) in the bfx folder first\n');
   process.exit(2);
 }
+// stacks name the TypeScript sources (dist/ has their maps): a conformance
+// failure says where in the catalogue, an internal error where in bfx
+process.setSourceMapsEnabled(true);
 const { main: run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));

@@ -13,7 +13,7 @@ describe.concurrent('help', () => {
     const r = await bfx(['--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: bfx <command> [options]');
-    for (const c of ['build [paths...]', 'run <extension...>', 'guests', 'boot <image>']) expect(r.stdout).toContain(c);
+    for (const c of ['build [paths...]', 'run <extension...>', 'guests', 'boot <image>', 'conformance']) expect(r.stdout).toContain(c);
     expect(r.stdout).toContain('Exit status: 0 all went well; 1 the run finished but something failed;');
     expect(r.stderr).toBe('');
   });
@@ -79,7 +79,7 @@ describe.concurrent('a wrong command line exits 2 and says what is wrong on stde
     [['run', 'extensions/cpuid', '--pools', 'vms=0'], 'bfx run: --pools vms takes a whole number from 1 to 65534, not "0"'],
     [['build', '--bogus'], "bfx build: Unknown option '--bogus' (bfx build --help)"],
     [['guests', 'extra'], 'bfx guests: it takes no arguments, but was given "extra" (bfx guests --help)'],
-    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot, supervise, status, ledger (bfx --help)'],
+    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot, conformance, supervise, status, ledger (bfx --help)'],
   ])('bfx %j', async ([args, message], { expect }) => {
     const r = await bfx(args);
     expect(r.exitCode).toBe(2);

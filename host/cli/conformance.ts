@@ -1,0 +1,163 @@
+// bfx conformance: the ABI conformance catalogue against an implementation
+// of the bf ABI — the reference microkernel, or a firmware under QEMU or
+// Bochs — case by case, with progress as it runs and a table by area.
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { FIRMWARE_IMAGE } from '../backend/remote/boot.js';
+import { firmware, sim } from '../conformance/backends.js';
+import type { Case } from '../conformance/catalogue/case.js';
+import { catalogue } from '../conformance/catalogue/index.js';
+import { driverModule } from '../conformance/driver/build.js';
+import { jsonDocument } from '../conformance/output/json.js';
+import { junit } from '../conformance/output/junit.js';
+import { listed, listText } from '../conformance/output/list.js';
+import { tapEnd, tapHead, tapPoint } from '../conformance/output/tap.js';
+import { ok, type RunResults } from '../conformance/output/tally.js';
+import { progressLine, summary } from '../conformance/output/text.js';
+import { notApplicable, runCase } from '../conformance/runner.js';
+import { caseFilter, FilterError } from '../conformance/select.js';
+import { LoadError } from '../loader/load.js';
+import { BOCHS, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
+import { QEMU } from '../../qemu/qemu.js';
+import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
+import { cpuOption, emulated, TARGETS, type Target } from './target.js';
+
+const HELP = `Usage: bfx conformance [options]
+
+Runs the ABI conformance catalogue against an implementation of the bf ABI:
+each case checks one rule (a status, a syscall's inputs or outputs, the
+creation guarantee, zombies, callbacks, handles) through a real WebAssembly
+extension, and passes, fails, or does not apply to the target (it needs
+what the target cannot be asked for, and says why).
+
+Options:
+  --target <t>      sim (the embedded reference microkernel; default), qemu
+                    (our firmware under QEMU, AMD SVM) or bochs (our firmware
+                    under Bochs: Intel VMX, or AMD SVM as --cpu says)
+  --cpu <model>     with --target bochs: the CPU model (default ${DEFAULT_BOCHS_CPU})
+  --image <file>    with --target qemu or bochs: a multiboot image that speaks
+                    the wire protocol (default: bfx's firmware)
+  --filter <text>   only the cases whose ID contains the text, or matches
+                    /regex/ (flags after the last slash)
+  --list            list the cases (ID, area, clause, rule) and whether each
+                    applies to the target, and why not; runs nothing
+  --json            one JSON document at the end (with --list: an array)
+  --tap             TAP version 13 on stdout, a test point per case as it ends
+  --junit <file>    also write JUnit XML to the file
+  -h, --help        this help
+
+Progress goes to stderr as each case ends (not with --json or --tap), then
+a table by ABI area to stdout.
+
+Exit status: 0 every case that applies passed; 1 a case failed; 2 the
+command line was wrong; 3 the target cannot be run (no firmware image, the
+emulator not installed, the driver extension not built); 4 bfx itself
+failed (a bug: please report it); 130 interrupted (SIGINT or SIGTERM): the
+run stops after the case that is running, and says what it did.
+`;
+
+export async function conformance(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    target: { type: 'string' },
+    cpu: { type: 'string' },
+    image: { type: 'string' },
+    filter: { type: 'string' },
+    list: { type: 'boolean' },
+    json: { type: 'boolean' },
+    tap: { type: 'boolean' },
+    junit: { type: 'string' },
+  });
+  if (values.help) {
+    io.out(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length) throw new UsageError(`it takes no arguments, but was given "${positionals.join(' ')}" (a case ID goes to --filter)`);
+  const target = oneOf('target', values.target, TARGETS) ?? 'sim';
+  const cpu = cpuOption(values.cpu, target);
+  if (values.image !== undefined && !emulated(target)) throw new UsageError('--image is for --target qemu or bochs');
+  if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
+  if (values.json && values.tap) throw new UsageError('--json and --tap both write to stdout: choose one');
+  if (values.list && (values.tap || values.junit !== undefined)) throw new UsageError(`--list runs nothing: --${values.tap ? 'tap' : 'junit'} is for a run`);
+  if (values.junit !== undefined) junitFolder(values.junit);
+  const cases = select(values.filter);
+  const backend = target === 'sim' ? sim : firmware(target, { cpu: cpu?.model, image: values.image });
+
+  if (values.list) {
+    const items = listed(cases, backend);
+    io.out(values.json ? `${JSON.stringify(items, null, 2)}\n` : listText(items, backend));
+    return EXIT.ok;
+  }
+
+  const missing = emulated(target) ? cannotRun(target, values.image) : undefined;
+  if (missing) {
+    io.err(`bfx conformance: ${missing}\n`);
+    return EXIT.load;
+  }
+  const quiet = values.json === true || values.tap === true;
+  const say = (text: string) => !quiet && io.err(`bfx: ${text}\n`);
+  try {
+    await driverModule(() => say('compiling the conformance driver extension …'));
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    io.err(`bfx conformance: the driver extension could not be built: ${e.message}\n`);
+    return EXIT.load;
+  }
+  const run: RunResults = { backend, cpu: cpu?.model, results: [], catalogued: catalogue.length, chosen: cases.length, filter: values.filter, durationMs: 0 };
+  if (values.filter !== undefined) say(`--filter ${values.filter} matched ${cases.length} of ${catalogue.length} cases`);
+  const applying = cases.filter((c) => notApplicable(backend, c) === undefined).length;
+  say(`${applying} of ${cases.length} cases apply to ${target}${cpu ? ` (${cpu.model})` : ''}${emulated(target) ? `; each boots the firmware under ${target === 'qemu' ? 'QEMU' : 'Bochs'}` : ''}`);
+  if (values.tap) io.out(tapHead(run));
+
+  const start = performance.now();
+  let ran = 0;
+  const { signal } = await interruptible(async (stop) => {
+    for (const c of cases) {
+      if (stop.aborted) break;
+      const r = await runCase(backend, c);
+      run.results.push(r);
+      if (values.tap) io.out(tapPoint(run.results.length, r));
+      else if (!quiet && r.result !== 'not-applicable') io.err(progressLine(++ran, applying, r));
+    }
+  });
+  run.durationMs = performance.now() - start;
+  run.interrupted = signal;
+  if (values.junit !== undefined) writeFileSync(values.junit, junit(run));
+  if (values.tap) io.out(tapEnd(run));
+  else if (values.json) io.out(`${JSON.stringify(jsonDocument(run), null, 2)}\n`);
+  else io.out(summary(run));
+  if (values.junit !== undefined) say(`JUnit XML written to ${values.junit}`);
+  if (signal) return EXIT.interrupted;
+  return ok(run) ? EXIT.ok : EXIT.failed;
+}
+
+/** the catalogue, or the cases --filter chose: none is a mistake in the command line */
+function select(filter: string | undefined): readonly Case[] {
+  if (filter === undefined) return catalogue;
+  let chosen: Case[];
+  try {
+    chosen = catalogue.filter(caseFilter(filter));
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (!chosen.length) throw new UsageError(`--filter ${filter} matched none of the ${catalogue.length} cases: bfx conformance --list shows their IDs`);
+  return chosen;
+}
+
+/** the file must go into a folder that exists: found now, not after the run */
+function junitFolder(file: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--junit ${file}: there is no folder ${dirname(file)} to write it in`);
+}
+
+/** what a firmware target lacks on this machine, in words that say what to do */
+function cannotRun(target: Exclude<Target, 'sim'>, image: string | undefined): string | undefined {
+  if (image === undefined && !existsSync(FIRMWARE_IMAGE)) return `there is no firmware image at ${relative(process.cwd(), FIRMWARE_IMAGE)}: run npm run build (it builds the firmware), or name an image with --image`;
+  const emulator = target === 'qemu' ? QEMU : BOCHS;
+  if (!onPath(emulator)) return `${emulator} is not installed: run bash qemu/deps.sh (it installs QEMU, Bochs and GRUB's tools)`;
+  return undefined;
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
+}

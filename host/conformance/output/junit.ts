@@ -1,0 +1,39 @@
+// bfx conformance --junit <file>: JUnit XML, as CI servers read it. A
+// testsuite per ABI area, a testcase per case; a case that cannot apply to
+// the target is <skipped> with the reason, a failure <failure> with its message.
+import { areaOf } from '../areas.js';
+import type { CaseResult } from '../runner.js';
+import { backendName, byArea, count, type RunResults } from './tally.js';
+
+function xml(text: string): string {
+  // characters XML 1.0 cannot hold at all are dropped; the five it reserves are escaped
+  return text.replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+function testcase(r: CaseResult): string {
+  const head = `    <testcase classname="bfx.conformance.${xml(areaOf(r.case))}" name="${xml(r.case.id)}" time="${seconds(r.ms)}"`;
+  if (r.result === 'pass') return `${head}/>`;
+  const inner = r.result === 'not-applicable'
+    ? `<skipped message="${xml(`does not apply: ${r.why ?? ''}`)}"/>`
+    : `<failure message="${xml((r.message ?? 'failed').split('\n')[0])}" type="${xml(r.case.clause)}">${xml(`${r.case.rule}\n${r.message ?? ''}${r.at ? `\nat ${r.at}` : ''}`)}</failure>`;
+  return `${head}>\n      ${inner}\n    </testcase>`;
+}
+
+export function junit(run: RunResults): string {
+  const all = count(run.results);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xml(`bfx conformance on ${backendName(run)}`)}" tests="${run.results.length}" failures="${all.failed}" errors="0" skipped="${all.notApplicable}" time="${seconds(run.durationMs)}">`,
+  ];
+  for (const a of byArea(run.results)) {
+    const mine = run.results.filter((r) => areaOf(r.case) === a.area);
+    const time = mine.reduce((t, r) => t + r.ms, 0);
+    lines.push(`  <testsuite name="${xml(a.area)}" tests="${mine.length}" failures="${a.failed}" errors="0" skipped="${a.notApplicable}" time="${seconds(time)}">`);
+    lines.push(...mine.map(testcase), '  </testsuite>');
+  }
+  lines.push('</testsuites>');
+  return `${lines.join('\n')}\n`;
+}
