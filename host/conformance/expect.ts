@@ -39,7 +39,23 @@ export interface Expectation extends Matchers {
 }
 
 export function expect(actual: unknown, message?: string): Expectation {
-  return Object.assign(matchers(actual, message, false), { not: matchers(actual, message, true) });
+  return Object.assign(fromCaller(matchers(actual, message, false)), { not: fromCaller(matchers(actual, message, true)) });
+}
+
+/** a failure's stack starts at the line that called the matcher: the case's, which vitest and the runner then show */
+function fromCaller(m: Matchers): Matchers {
+  const out: Record<string, (...args: never[]) => void> = {};
+  for (const [name, fn] of Object.entries(m) as [string, (...args: unknown[]) => void][]) {
+    out[name] = function matcher(...args: unknown[]) {
+      try {
+        fn(...args);
+      } catch (e) {
+        if (e instanceof AssertionError) Error.captureStackTrace(e, matcher);
+        throw e;
+      }
+    };
+  }
+  return out as unknown as Matchers;
 }
 
 function matchers(actual: unknown, message: string | undefined, negated: boolean): Matchers {
