@@ -45,7 +45,18 @@ export interface SimOptions {
   faults?: SimFault[];
   /** instructions a guest may execute between exits before the sim gives up on it */
   budget?: number;
+  /**
+   * test-only: one rule of the ABI this kernel breaks on purpose, the
+   * conformance suite's negative control (host/conformance/controls.ts):
+   * - zombies: destroying a resource still in use frees it, as if it were not
+   * - fields: a VPS field index that names no field of that width reads as
+   *   0 and takes writes (read-only ones too), rather than INVALID_PARAMS2
+   */
+  breaks?: SimBreak;
 }
+
+export type SimBreak = 'zombies' | 'fields';
+export const SIM_BREAKS: readonly SimBreak[] = ['zombies', 'fields'];
 
 export const SIM_DEFAULTS = { arch: 'amd' as Arch, pps: 1, vms: 16, vps: 16, vpss: 16, pages: 64, guest: 'cpuid', budget: 10_000_000 };
 
@@ -78,6 +89,7 @@ export class Sim implements Microkernel {
   private readonly msrIndex: Map<number, number>;
   private readonly unsupported: Set<string>;
   private readonly budget: number;
+  private readonly breaks: SimBreak | undefined;
   private readonly pages = new Map<bigint, Uint8Array>();
   private readonly consoles: string[];
   private sink: (line: OutputLine) => void = () => {};
@@ -103,6 +115,7 @@ export class Sim implements Microkernel {
     this.consoles = Array.from({ length: o.pps }, () => '');
     this.unsupported = new Set(o.unsupported ?? []);
     this.budget = o.budget;
+    this.breaks = o.breaks;
     for (const f of o.faults ?? []) this.inject(f);
   }
 
@@ -260,7 +273,7 @@ export class Sim implements Microkernel {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     if (!this.liveVm(vmid)) return P1;
     const hasVps = this.s.vpState.some((st, vp) => st !== FREE && this.s.vpVm[vp] === vmid);
-    if (hasVps || this.activeOnAnyPp(this.s.ppVm, vmid)) {
+    if ((hasVps || this.activeOnAnyPp(this.s.ppVm, vmid)) && this.breaks !== 'zombies') {
       this.s.vmState[vmid] = ZOMBIE;
       return UNKNOWN;
     }
@@ -285,7 +298,7 @@ export class Sim implements Microkernel {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     if (!this.liveVp(vpid)) return P1;
     const hasVpss = this.s.vpsState.some((st, vps) => st !== FREE && this.s.vpsVp[vps] === vpid);
-    if (hasVpss || this.activeOnAnyPp(this.s.ppVp, vpid)) {
+    if ((hasVpss || this.activeOnAnyPp(this.s.ppVp, vpid)) && this.breaks !== 'zombies') {
       this.s.vpState[vpid] = ZOMBIE;
       return UNKNOWN;
     }
@@ -314,7 +327,7 @@ export class Sim implements Microkernel {
   bf_vps_op_destroy_vps(handle: bigint, vpsid: number): bf_status_t {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     if (!this.liveVps(vpsid)) return P1;
-    if (this.activeOnAnyPp(this.s.ppVps, vpsid)) {
+    if (this.activeOnAnyPp(this.s.ppVps, vpsid) && this.breaks !== 'zombies') {
       this.s.vpsState[vpsid] = ZOMBIE;
       return UNKNOWN;
     }
@@ -338,15 +351,15 @@ export class Sim implements Microkernel {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     if (!this.localVps(vpsid)) return P1;
     const v = this.a.readField(vpsid, index, bytes);
-    if (v === undefined) return P2;
-    this.out[0] = v;
+    if (v === undefined && this.breaks !== 'fields') return P2;
+    this.out[0] = v ?? 0n;
     return OK;
   }
 
   private write(handle: bigint, vpsid: number, index: bigint, bytes: 1 | 2 | 4 | 8, value: bigint): bf_status_t {
     if (!this.handleOk(handle)) return BF_STATUS_FAILURE_INVALID_HANDLE;
     if (!this.localVps(vpsid)) return P1;
-    return this.a.writeField(vpsid, index, bytes, value) ? OK : P2;
+    return this.a.writeField(vpsid, index, bytes, value) || this.breaks === 'fields' ? OK : P2;
   }
 
   bf_vps_op_read8(handle: bigint, vpsid: number, index: bigint): bf_status_t { return this.read(handle, vpsid, index, 1); }
