@@ -20,7 +20,7 @@ import { LoadError } from '../loader/load.js';
 import { BOCHS, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
 import { QEMU } from '../../qemu/qemu.js';
 import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
-import { cpuOption, emulated, TARGETS, type Target } from './target.js';
+import { cpuOption, emulated, imageOption, TARGETS, type Target } from './target.js';
 
 const HELP = `Usage: bfx conformance [options]
 
@@ -74,13 +74,12 @@ export async function conformance(args: string[], io: Io): Promise<number> {
   if (positionals.length) throw new UsageError(`it takes no arguments, but was given "${positionals.join(' ')}" (a case ID goes to --filter)`);
   const target = oneOf('target', values.target, TARGETS) ?? 'sim';
   const cpu = cpuOption(values.cpu, target);
-  if (values.image !== undefined && !emulated(target)) throw new UsageError('--image is for --target qemu or bochs');
-  if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
+  const image = imageOption(values.image, target);
   if (values.json && values.tap) throw new UsageError('--json and --tap both write to stdout: choose one');
   if (values.list && (values.tap || values.junit !== undefined)) throw new UsageError(`--list runs nothing: --${values.tap ? 'tap' : 'junit'} is for a run`);
   if (values.junit !== undefined) junitFolder(values.junit);
   const cases = select(values.filter);
-  const backend = target === 'sim' ? sim : firmware(target, { cpu: cpu?.model, image: values.image });
+  const backend = target === 'sim' ? sim : firmware(target, { cpu: cpu?.model, image });
 
   if (values.list) {
     const items = listed(cases, backend);
@@ -88,7 +87,7 @@ export async function conformance(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
 
-  const missing = emulated(target) ? cannotRun(target, values.image) : undefined;
+  const missing = emulated(target) ? cannotRun(target, image) : undefined;
   if (missing) {
     io.err(`bfx conformance: ${missing}\n`);
     return EXIT.load;

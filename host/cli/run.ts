@@ -1,6 +1,5 @@
 // bfx run: extensions on a microkernel, their output and the guests'
 // consoles as they come, then a summary.
-import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Arch } from '../backend/microkernel.js';
 import { findScenario } from '../backend/sim/guest/scenarios.js';
@@ -9,7 +8,7 @@ import { load, LoadError, type LoadedModule } from '../loader/load.js';
 import { Host, HOST_DEFAULTS, type OutputLine } from '../run/host.js';
 import { renderReport, report, withEmulator } from '../run/report.js';
 import { EXIT, integer, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
-import { cpuOption, emulated, linePrinter, openTarget, requestTimeoutOption, TARGETS } from './target.js';
+import { cpuOption, emulated, imageOption, linePrinter, openTarget, requestTimeoutOption, TARGETS } from './target.js';
 import { DEFAULT_CALLBACK_BUDGET_MS } from '../supervisor/manifest.js';
 import { REMOTE_TIMEOUTS } from '../backend/remote/remote.js';
 import { BOCHS_CPUS, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
@@ -100,8 +99,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const pps = integer('pps', values.pps, 1, 64) ?? SIM_DEFAULTS.pps;
   if (target === 'qemu' && arch !== 'amd') throw new UsageError('--target qemu runs AMD SVM (QEMU TCG has no VMX): leave out --arch intel, or use --target sim, or --target bochs for Intel VMX');
   if (emulated(target) && pps !== 1) throw new UsageError(`--target ${target} has one physical processor (the firmware runs on the bootstrap processor only): leave out --pps`);
-  if (!emulated(target) && values.image !== undefined) throw new UsageError('--image is for --target qemu or bochs');
-  if (values.image !== undefined && !existsSync(values.image)) throw new UsageError(`--image ${values.image}: no such file`);
+  const image = imageOption(values.image, target);
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
   const requestTimeout = requestTimeoutOption(values['request-timeout'], target);
@@ -138,7 +136,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const start = performance.now();
   const opened = await openTarget({
-    target, cpu: cpu?.model, guest, arch, pps, pools, image: values.image, requestTimeoutMs: requestTimeout,
+    target, cpu: cpu?.model, guest, arch, pps, pools, image, requestTimeoutMs: requestTimeout,
     timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000,
   }, say);
   if ('error' in opened) {

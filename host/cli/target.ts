@@ -1,6 +1,7 @@
 // What bfx run and bfx supervise share: the microkernel they run on (the
 // sim, or our firmware booted under QEMU or Bochs) and how its output
 // reaches the terminal.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch, Microkernel } from '../backend/microkernel.js';
 import { bootFirmware } from '../backend/remote/boot.js';
@@ -41,6 +42,14 @@ export function requestTimeoutOption(value: string | undefined, target: Target):
   const ms = integer('request-timeout', value, 1, 3_600_000);
   if (!emulated(target) && ms !== undefined) throw new UsageError('--request-timeout is for --target qemu or bochs');
   return ms;
+}
+
+/** --image, which bfx run and bfx conformance share: a file that exists, for --target qemu or bochs only */
+export function imageOption(value: string | undefined, target: Target): string | undefined {
+  if (value === undefined) return undefined;
+  if (!emulated(target)) throw new UsageError('--image is for --target qemu or bochs');
+  if (!existsSync(value)) throw new UsageError(`--image ${value}: no such file`);
+  return value;
 }
 
 /**
