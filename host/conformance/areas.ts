@@ -15,6 +15,7 @@ export const AREAS: Readonly<Record<string, string>> = {
   intrinsic: 'bf_intrinsic_op_*: reading and writing MSRs',
   mem: 'bf_mem_op_*: pages for the extension',
   guarantees: 'across syscalls: the creation guarantee, exceptions contained, zombies and their cascade, exit, traps, real VM exits',
+  raw: 'register-level requests over the wire protocol: RAX\'s signature, flags, opcode and index, registers wider than their argument',
 };
 
 export function areaOf(c: Case): string {

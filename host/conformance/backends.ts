@@ -21,10 +21,11 @@ import { bochsCpu, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
  * - amd, intel: SimOptions.arch (a microkernel of that architecture)
  * - guest: SimOptions.guest and the scripted root guests (what the guest executes)
  * - msr-gp: the processor raises #GP for an MSR it does not have
+ * - wire: register-level requests over the wire protocol (raw RAX and registers)
  */
-export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest' | 'msr-gp';
+export type Capability = 'faults' | 'unsupported' | 'limits' | 'smp' | 'amd' | 'intel' | 'guest' | 'msr-gp' | 'wire';
 
-export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest', 'msr-gp'];
+export const CAPABILITIES: readonly Capability[] = ['faults', 'unsupported', 'limits', 'smp', 'amd', 'intel', 'guest', 'msr-gp', 'wire'];
 
 export interface Backend {
   name: string;
@@ -41,7 +42,10 @@ export function provides(backend: Backend, c: Capability): boolean {
   return backend.lacks?.[c] === undefined;
 }
 
-export const sim: Backend = { name: 'sim', arch: ['amd', 'intel'], create: (o) => new Sim(o) };
+export const sim: Backend = {
+  name: 'sim', arch: ['amd', 'intel'], create: (o) => new Sim(o),
+  lacks: { wire: 'the sim is called through typed imports: a register-level request never reaches it' },
+};
 
 const FIRMWARE_LACKS = {
   faults: 'host-side exceptions are injected into the sim\'s code; the firmware is another machine',

@@ -3,7 +3,7 @@
 // cases that check that rule, and no other. A suite that cannot fail, or
 // that fails where nothing is broken, proves nothing.
 import { Sim, type SimBreak } from '../backend/sim/sim.js';
-import type { Backend } from './backends.js';
+import { sim, type Backend } from './backends.js';
 import type { Case } from './catalogue/case.js';
 import { catalogue } from './catalogue/index.js';
 import { runCase } from './runner.js';
@@ -42,7 +42,7 @@ export const CONTROLS: readonly Control[] = [
 
 /** the sim with the control's rule broken, as a backend for the runner */
 export function brokenSim(breaks: SimBreak): Backend {
-  return { name: `sim (breaks ${breaks})`, arch: ['amd', 'intel'], create: (o) => new Sim({ ...o, breaks }) };
+  return { ...sim, name: `sim (breaks ${breaks})`, create: (o) => new Sim({ ...o, breaks }) };
 }
 
 export interface ControlResult {
