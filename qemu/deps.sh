@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the emulator harness needs, when missing.
+# Installs the Debian packages the emulator harness (and the headless
+# browser the report test uses) need, when missing.
 # Idempotent and quiet when everything is there; run as root (these
 # machines are), with apt-get update once before the first install.
 set -euo pipefail
@@ -21,6 +22,9 @@ fi
 { command -v grub-mkrescue >/dev/null 2>&1 && [ -d /usr/lib/grub/i386-pc ]; } || need+=(grub-pc-bin)
 command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
 command -v mformat >/dev/null 2>&1 || need+=(mtools)
+# Chromium, headless: the test of bfx conformance --report loads the page
+# in a real browser and reads the DOM it built (test/cli/conformance-report.test.ts).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 echo "qemu/deps.sh: installing ${need[*]} …" >&2

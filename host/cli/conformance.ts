@@ -1,6 +1,8 @@
 // bfx conformance: the ABI conformance catalogue against an implementation
 // of the bf ABI — the reference microkernel, or a firmware under QEMU or
-// Bochs — case by case, with progress as it runs and a table by area.
+// Bochs — case by case, with progress as it runs and a table by area. Several
+// targets (--target sim,qemu) run one after the other, so that one run fills
+// the case × target matrix --report draws.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { FIRMWARE_IMAGE } from '../backend/remote/boot.js';
@@ -8,12 +10,13 @@ import { firmware, sim } from '../conformance/backends.js';
 import type { Case } from '../conformance/catalogue/case.js';
 import { catalogue } from '../conformance/catalogue/index.js';
 import { driverModule } from '../conformance/driver/build.js';
-import { jsonDocument } from '../conformance/output/json.js';
+import { jsonRuns } from '../conformance/output/json.js';
 import { junit } from '../conformance/output/junit.js';
 import { listed, listText } from '../conformance/output/list.js';
-import { tapEnd, tapHead, tapPoint } from '../conformance/output/tap.js';
+import { report } from '../conformance/output/report.js';
+import { tapEnd, tapHead, tapNest, tapPoint, tapSubtest, tapSubtestEnd, tapTargets } from '../conformance/output/tap.js';
 import { ok, type RunResults } from '../conformance/output/tally.js';
-import { progressLine, summary } from '../conformance/output/text.js';
+import { progressLine, summaries } from '../conformance/output/text.js';
 import { notApplicable, runCase } from '../conformance/runner.js';
 import { caseFilter, FilterError } from '../conformance/select.js';
 import { LoadError } from '../loader/load.js';
@@ -21,6 +24,7 @@ import { BOCHS, DEFAULT_BOCHS_CPU } from '../../qemu/bochs.js';
 import { QEMU } from '../../qemu/qemu.js';
 import { EXIT, interruptible, oneOf, parse, UsageError, type Io } from './common.js';
 import { cpuOption, emulated, imageOption, TARGETS, type Target } from './target.js';
+import { version } from './version.js';
 
 const HELP = `Usage: bfx conformance [options]
 
@@ -33,7 +37,8 @@ what the target cannot be asked for, and says why).
 Options:
   --target <t>      sim (the embedded reference microkernel; default), qemu
                     (our firmware under QEMU, AMD SVM) or bochs (our firmware
-                    under Bochs: Intel VMX, or AMD SVM as --cpu says)
+                    under Bochs: Intel VMX, or AMD SVM as --cpu says); several,
+                    comma-separated (sim,qemu,bochs), run one after the other
   --cpu <model>     with --target bochs: the CPU model (default ${DEFAULT_BOCHS_CPU})
   --image <file>    with --target qemu or bochs: a multiboot image that speaks
                     the wire protocol (default: bfx's firmware)
@@ -44,6 +49,8 @@ Options:
   --json            one JSON document at the end (with --list: an array)
   --tap             TAP version 13 on stdout, a test point per case as it ends
   --junit <file>    also write JUnit XML to the file
+  --report <file>   also write an HTML page: per ABI area a matrix of case ×
+                    target, pass, fail or n/a, with each failure's message
   -h, --help        this help
 
 Progress goes to stderr as each case ends (not with --json or --tap), then
@@ -66,31 +73,38 @@ export async function conformance(args: string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
     tap: { type: 'boolean' },
     junit: { type: 'string' },
+    report: { type: 'string' },
   });
   if (values.help) {
     io.out(HELP);
     return EXIT.ok;
   }
   if (positionals.length) throw new UsageError(`it takes no arguments, but was given "${positionals.join(' ')}" (a case ID goes to --filter)`);
-  const target = oneOf('target', values.target, TARGETS) ?? 'sim';
-  const cpu = cpuOption(values.cpu, target);
-  const image = imageOption(values.image, target);
+  const targets = targetsOption(values.target);
+  // --cpu and --image are each for some of the targets: checked against the first that takes them
+  const cpu = cpuOption(values.cpu, targets.includes('bochs') ? 'bochs' : targets[0]);
+  const image = imageOption(values.image, targets.find(emulated) ?? targets[0]);
   if (values.json && values.tap) throw new UsageError('--json and --tap both write to stdout: choose one');
-  if (values.list && (values.tap || values.junit !== undefined)) throw new UsageError(`--list runs nothing: --${values.tap ? 'tap' : 'junit'} is for a run`);
-  if (values.junit !== undefined) junitFolder(values.junit);
+  const file = values.tap ? 'tap' : values.junit !== undefined ? 'junit' : values.report !== undefined ? 'report' : undefined;
+  if (values.list && file) throw new UsageError(`--list runs nothing: --${file} is for a run`);
+  if (values.list && targets.length > 1) throw new UsageError('--list shows one target at a time: run it for each, or --report for the matrix of several');
+  if (values.junit !== undefined) folderOf('junit', values.junit);
+  if (values.report !== undefined) folderOf('report', values.report);
   const cases = select(values.filter);
-  const backend = target === 'sim' ? sim : firmware(target, { cpu: cpu?.model, image });
+  const backends = targets.map((t) => (t === 'sim' ? sim : firmware(t, { cpu: cpu?.model, image })));
 
   if (values.list) {
-    const items = listed(cases, backend);
-    io.out(values.json ? `${JSON.stringify(items, null, 2)}\n` : listText(items, backend));
+    const items = listed(cases, backends[0]);
+    io.out(values.json ? `${JSON.stringify(items, null, 2)}\n` : listText(items, backends[0]));
     return EXIT.ok;
   }
 
-  const missing = emulated(target) ? cannotRun(target, image) : undefined;
-  if (missing) {
-    io.err(`bfx conformance: ${missing}\n`);
-    return EXIT.load;
+  for (const t of targets) {
+    const missing = emulated(t) ? cannotRun(t, image) : undefined;
+    if (missing) {
+      io.err(`bfx conformance: ${missing}\n`);
+      return EXIT.load;
+    }
   }
   const quiet = values.json === true || values.tap === true;
   const say = (text: string) => !quiet && io.err(`bfx: ${text}\n`);
@@ -101,32 +115,54 @@ export async function conformance(args: string[], io: Io): Promise<number> {
     io.err(`bfx conformance: the driver extension could not be built: ${e.message}\n`);
     return EXIT.load;
   }
-  const run: RunResults = { backend, cpu: cpu?.model, results: [], catalogued: catalogue.length, chosen: cases.length, filter: values.filter, durationMs: 0 };
+  const runs: RunResults[] = backends.map((backend) => ({ backend, cpu: backend.name === 'bochs' ? cpu?.model : undefined, results: [], catalogued: catalogue.length, chosen: cases.length, filter: values.filter, durationMs: 0 }));
   if (values.filter !== undefined) say(`--filter ${values.filter} matched ${cases.length} of ${catalogue.length} cases`);
-  const applying = cases.filter((c) => notApplicable(backend, c) === undefined).length;
-  say(`${applying} of ${cases.length} cases apply to ${target}${cpu ? ` (${cpu.model})` : ''}${emulated(target) ? `; each boots the firmware under ${target === 'qemu' ? 'QEMU' : 'Bochs'}` : ''}`);
-  if (values.tap) io.out(tapHead(run));
+  const many = runs.length > 1;
+  // several targets: each target's TAP stream is a subtest of one document, four spaces in
+  const tap = (text: string) => values.tap && io.out(many ? tapNest(text) : text);
+  if (values.tap && many) io.out(tapTargets(runs.length));
 
-  const start = performance.now();
-  let ran = 0;
+  const started = new Date();
   const { signal } = await interruptible(async (stop) => {
-    for (const c of cases) {
+    for (const [i, run] of runs.entries()) {
       if (stop.aborted) break;
-      const r = await runCase(backend, c);
-      run.results.push(r);
-      if (values.tap) io.out(tapPoint(run.results.length, r));
-      else if (!quiet && r.result !== 'not-applicable') io.err(progressLine(++ran, applying, r));
+      const { backend } = run;
+      const target = backend.name as Target;
+      const applying = cases.filter((c) => notApplicable(backend, c) === undefined).length;
+      say(`${applying} of ${cases.length} cases apply to ${target}${run.cpu ? ` (${run.cpu})` : ''}${emulated(target) ? `; each boots the firmware under ${target === 'qemu' ? 'QEMU' : 'Bochs'}` : ''}`);
+      if (values.tap) io.out(many ? tapSubtest(run) : tapHead(run));
+      const start = performance.now();
+      let ran = 0;
+      for (const c of cases) {
+        if (stop.aborted) break;
+        const r = await runCase(backend, c);
+        run.results.push(r);
+        tap(tapPoint(run.results.length, r));
+        if (!quiet && r.result !== 'not-applicable') io.err(progressLine(++ran, applying, r, many ? target : undefined));
+      }
+      run.durationMs = performance.now() - start;
+      if (values.tap && many && !stop.aborted) io.out(tapSubtestEnd(i + 1, run));
     }
   });
-  run.durationMs = performance.now() - start;
-  run.interrupted = signal;
-  if (values.junit !== undefined) writeFileSync(values.junit, junit(run));
-  if (values.tap) io.out(tapEnd(run));
-  else if (values.json) io.out(`${JSON.stringify(jsonDocument(run), null, 2)}\n`);
-  else io.out(summary(run));
+  // a target the interrupt stopped, or kept from starting, did not run all its cases
+  for (const run of runs) if (signal && run.results.length < run.chosen) run.interrupted = signal;
+  if (values.junit !== undefined) writeFileSync(values.junit, junit(runs));
+  if (values.report !== undefined) writeFileSync(values.report, report(runs, { started, version: version(), cases }));
+  if (values.tap) io.out(many ? (signal ? `Bail out! interrupted (${signal})\n` : '') : tapEnd(runs[0]));
+  else if (values.json) io.out(`${JSON.stringify(jsonRuns(runs), null, 2)}\n`);
+  else io.out(summaries(runs));
   if (values.junit !== undefined) say(`JUnit XML written to ${values.junit}`);
+  if (values.report !== undefined) say(`the report written to ${values.report}`);
   if (signal) return EXIT.interrupted;
-  return ok(run) ? EXIT.ok : EXIT.failed;
+  return runs.every(ok) ? EXIT.ok : EXIT.failed;
+}
+
+/** --target: one target, or several comma-separated, each once */
+function targetsOption(value: string | undefined): Target[] {
+  const targets = (value ?? 'sim').split(',').map((t) => oneOf('target', t.trim(), TARGETS) as Target);
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`--target names ${twice} twice`);
+  return targets;
 }
 
 /** the catalogue, or the cases --filter chose: none is a mistake in the command line */
@@ -144,9 +180,9 @@ function select(filter: string | undefined): readonly Case[] {
 }
 
 /** the file must go into a folder that exists: found now, not after the run */
-function junitFolder(file: string): void {
+function folderOf(option: string, file: string): void {
   const dir = dirname(resolve(file));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--junit ${file}: there is no folder ${dirname(file)} to write it in`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--${option} ${file}: there is no folder ${dirname(file)} to write it in`);
 }
 
 /** what a firmware target lacks on this machine, in words that say what to do */

@@ -1,8 +1,5 @@
 // bfx: the command line. Each command lives in its own file; this one
 // picks the command, and turns errors into messages and exit codes.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from '../paths.js';
 import { bootCommand } from './boot.js';
 import { build } from './build.js';
 import { EXIT, UsageError, type Io } from './common.js';
@@ -12,6 +9,7 @@ import { ledger } from './ledger.js';
 import { run } from './run.js';
 import { status } from './status.js';
 import { supervise } from './supervise.js';
+import { version } from './version.js';
 
 const HELP = `bfx — write, run and test hypervisor extensions
 
@@ -50,7 +48,7 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     return EXIT.ok;
   }
   if (cmd === '-v' || cmd === '--version') {
-    io.out(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    io.out(`${version()}\n`);
     return EXIT.ok;
   }
   const command = commands[cmd];

@@ -1,4 +1,5 @@
-// bfx conformance --json: the run as one JSON document.
+// bfx conformance --json: the run as one JSON document; with several
+// targets, one such document per target under `targets`.
 import { areaOf } from '../areas.js';
 import { byArea, count, ok, type RunResults } from './tally.js';
 
@@ -26,4 +27,10 @@ export function jsonDocument(run: RunResults): object {
       ...(r.why !== undefined ? { why: r.why } : {}),
     })),
   };
+}
+
+/** one target: its document, as it always was; several: { ok, targets: [its document per target] } */
+export function jsonRuns(runs: readonly RunResults[]): object {
+  if (runs.length === 1) return jsonDocument(runs[0]);
+  return { ok: runs.every(ok), targets: runs.map(jsonDocument) };
 }

@@ -46,7 +46,12 @@ export function ok(run: RunResults): boolean {
   return !run.interrupted && run.results.every((r) => r.result !== 'fail');
 }
 
+/** what the backend runs: its architectures, and the Bochs model */
+export function archOf(run: Pick<RunResults, 'backend' | 'cpu'>): string {
+  return [...run.backend.arch, ...(run.cpu ? [run.cpu] : [])].join(', ');
+}
+
 /** the backend in a few words: its name, architectures, and model */
 export function backendName(run: Pick<RunResults, 'backend' | 'cpu'>): string {
-  return `${run.backend.name} (${[...run.backend.arch, ...(run.cpu ? [run.cpu] : [])].join(', ')})`;
+  return `${run.backend.name} (${archOf(run)})`;
 }

@@ -8,10 +8,14 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** "[ 12/484] vps.read16.success ok 0.8 s", and a failure's message indented under it */
-export function progressLine(i: number, n: number, r: CaseResult): string {
+/**
+ * "[ 12/484] vps.read16.success ok 0.8 s", and a failure's message indented
+ * under it; with several targets, the target's name in the brackets
+ * ("[ 12/484 qemu] …"), so that each line says where it ran
+ */
+export function progressLine(i: number, n: number, r: CaseResult, target?: string): string {
   const width = String(n).length;
-  const head = `[${String(i).padStart(width)}/${n}] ${r.case.id} ${r.result === 'pass' ? 'ok' : 'FAIL'} ${duration(r.ms)}`;
+  const head = `[${String(i).padStart(width)}/${n}${target ? ` ${target}` : ''}] ${r.case.id} ${r.result === 'pass' ? 'ok' : 'FAIL'} ${duration(r.ms)}`;
   if (r.result !== 'fail') return `${head}\n`;
   return `${head}\n${indent(failure(r), ' '.repeat(width * 2 + 4))}\n`;
 }
@@ -51,4 +55,13 @@ export function summary(run: RunResults): string {
   }
   if (all.notApplicable) out.push('', `${all.notApplicable === 1 ? '1 case does' : `${all.notApplicable} cases do`} not apply to ${run.backend.name}: bfx conformance --list --target ${run.backend.name}${run.cpu ? ` --cpu ${run.cpu}` : ''} says why`);
   return `${out.join('\n')}\n`;
+}
+
+/** a summary per target, and with several a last line with the verdict over them all */
+export function summaries(runs: readonly RunResults[]): string {
+  const each = runs.map(summary);
+  if (runs.length === 1) return each[0];
+  const word = (run: RunResults) => (run.interrupted ? 'INTERRUPTED' : ok(run) ? 'PASS' : 'FAIL');
+  const all = runs.some((r) => r.interrupted) ? 'INTERRUPTED' : runs.every(ok) ? 'PASS' : 'FAIL';
+  return `${each.join('\n')}\n══ conformance on ${runs.length} targets: ${all} ══ ${runs.map((r) => `${r.backend.name} ${word(r)}`).join(', ')}\n`;
 }
