@@ -123,4 +123,22 @@ describe('bfx conformance --target sim,qemu --report', () => {
     expect(withJs.formHidden).toBe(false);
     expect(withJs.filtered).toBe(2);
   });
+
+  it('--json: { ok, targets } with one document per target; --tap: a subtest per target', async () => {
+    const [json, tap] = await Promise.all([
+      bfx(['conformance', '--target', 'sim,qemu', '--filter', FILTER, '--json']),
+      bfx(['conformance', '--target', 'sim,qemu', '--filter', FILTER, '--tap']),
+    ]);
+    expect([json.exitCode, tap.exitCode]).toEqual([0, 0]);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.ok).toBe(true);
+    expect(doc.targets.map((t: { target: string; totals: object }) => [t.target, t.totals])).toEqual([
+      ['sim', { catalogued: catalogue.length, chosen: 4, passed: 4, failed: 0, notApplicable: 0 }],
+      ['qemu', { catalogued: catalogue.length, chosen: 4, passed: 2, failed: 0, notApplicable: 2 }],
+    ]);
+    const lines = tap.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 3)).toEqual(['TAP version 14', '1..2', '# Subtest: sim (amd, intel)']);
+    expect(lines.filter((l) => /^(not )?ok /.test(l))).toEqual(['ok 1 - sim (amd, intel)', `ok 2 - qemu (${firmware('qemu').arch[0]})`]);
+    expect(lines.filter((l) => /^ {4}ok \d+ - .* # SKIP does not apply: needs (faults|unsupported) /.test(l))).toHaveLength(2);
+  });
 });

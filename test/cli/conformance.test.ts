@@ -115,13 +115,19 @@ it('--help: every option and the exit statuses, exit 0', async () => {
   const r = await bfx(['conformance', '--help']);
   expect(r.exitCode).toBe(0);
   expect(r.stdout).toContain('Usage: bfx conformance [options]');
-  for (const o of ['--target <t>', '--cpu <model>', '--image <file>', '--filter <text>', '--list', '--json', '--tap', '--junit <file>', '-h, --help']) expect(r.stdout).toContain(o);
+  for (const o of ['--target <t>', '--cpu <model>', '--image <file>', '--filter <text>', '--list', '--json', '--tap', '--junit <file>', '--report <file>', '-h, --help']) expect(r.stdout).toContain(o);
   expect(r.stdout).toContain('Exit status: 0 every case that applies passed; 1 a case failed; 2 the');
 });
 
 describe.concurrent('a wrong command line exits 2 and says what is wrong', () => {
   it.each([
     [['--target', 'kvm'], '--target takes sim or qemu or bochs, not "kvm"'],
+    [['--target', 'sim,kvm'], '--target takes sim or qemu or bochs, not "kvm"'],
+    [['--target', 'sim,qemu,sim'], '--target names sim twice'],
+    [['--list', '--target', 'sim,qemu'], '--list shows one target at a time'],
+    [['--list', '--report', join(tmp, 'r.html')], '--list runs nothing: --report is for a run'],
+    [['--report', join(tmp, 'no', 'such', 'folder', 'r.html')], 'there is no folder'],
+    [['--target', 'sim,qemu', '--cpu', 'ryzen'], '--cpu is for --target bochs'],
     [['--filter', 'no-such-case'], `--filter no-such-case matched none of the ${catalogue.length} cases: bfx conformance --list shows their IDs`],
     [['--filter', '/(/'], '--filter /(/ is not a regular expression'],
     [['--json', '--tap'], '--json and --tap both write to stdout: choose one'],
