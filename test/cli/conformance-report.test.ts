@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firmware } from '../../host/conformance/backends.js';
 import { catalogue } from '../../host/conformance/catalogue/index.js';
+import { caseFilter } from '../../host/conformance/select.js';
 import { bfx, type Result } from './bfx.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bfx-cli-report-'));
@@ -18,11 +19,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** four cases in two areas; on QEMU two cannot apply (a fault injected into the sim, a syscall it pretends not to have) */
 const FILTER = '/^(handle\\.open_handle\\.(success|backend-throws)|vm\\.create_vm\\.(success|unsupported))$/';
-const CHOSEN = catalogue.filter((c) => /^(handle\.open_handle\.(success|backend-throws)|vm\.create_vm\.(success|unsupported))$/.test(c.id));
+const CHOSEN = catalogue.filter(caseFilter(FILTER));
 
-/** chromium, headless; as root it needs --no-sandbox, and without a GPU --disable-gpu */
+let profiles = 0;
+
+/** chromium, headless; as root it needs --no-sandbox, and without a GPU --disable-gpu; a profile of its own, so that two can run at once */
 async function chromium(args: string[]): Promise<string> {
-  const r = await execa('chromium', ['--headless', '--no-sandbox', '--disable-gpu', ...args], { timeout: 30_000 });
+  const profile = join(tmp, `profile-${++profiles}`);
+  const r = await execa('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, ...args], { timeout: 30_000 });
   return r.stdout;
 }
 
