@@ -9,9 +9,8 @@ import { BF_SPEC_ID1_VAL, BF_STATUS_SUCCESS, BF_SYSCALL_SIG_MASK, BF_SYSCALLS, t
 import { isStatus, statusName } from '../host/abi/status.js';
 import { bootQemu } from '../host/backend/remote/boot.js';
 import type { Link } from '../host/backend/remote/link.js';
-import { decodeResult, encodeSyscall, SYSCALL_BYTES } from '../host/backend/remote/remote.js';
+import { registerSyscall, sameBytes, stateBytes } from '../host/backend/remote/registers.js';
 import { parseState } from '../host/backend/remote/state.js';
-import { TYPE } from '../host/wire/messages.js';
 import type { Random } from './random.js';
 import { problem, type Tally } from './tally.js';
 
@@ -19,22 +18,8 @@ import { problem, type Tally } from './tally.js';
 const SENT = BF_SYSCALLS.filter((s) => s.where === 'kernel' && !['bf_intrinsic_op_write_msr', 'bf_vps_op_promote', 'bf_handle_op_close_handle'].includes(s.name));
 const REQUEST_MS = 10_000;
 
-function send(link: Link, rax: bigint, regs: bigint[]): { status: bigint; out: bigint[] } {
-  const payload = new Uint8Array(SYSCALL_BYTES);
-  encodeSyscall(new DataView(payload.buffer), rax, regs, 0);
-  const f = link.request(TYPE.SYSCALL, payload, TYPE.SYSCALL_RESULT, REQUEST_MS);
-  const r = decodeResult(f.payload);
-  if (!r) throw new Error(`a SYSCALL_RESULT of ${f.payload.length} bytes`);
-  return r;
-}
-
-function stateBytes(link: Link): Uint8Array {
-  return link.request(TYPE.STATE, undefined, TYPE.STATE, REQUEST_MS).payload.slice();
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+const send = (link: Link, rax: bigint, regs: bigint[]) => registerSyscall(link, rax, regs, REQUEST_MS);
+const same = sameBytes;
 
 /** one argument, by its role: mostly a value that means something, sometimes anything */
 function arg(rng: Random, s: SyscallInfo, i: number, handle: bigint, limits: Record<'vms' | 'vps' | 'vpss', number>, pages: bigint[]): bigint {
@@ -78,17 +63,17 @@ export async function rawRound(rng: Random, calls: number, tally: Tally): Promis
     const s = rng.pick(SENT);
     const regs = Array.from({ length: 6 }, (_, i) => arg(rng, s, i, handle, limits, pages));
     const creating = /_op_create_/.test(s.name);
-    const before = creating ? stateBytes(link) : undefined;
+    const before = creating ? stateBytes(link, REQUEST_MS) : undefined;
     const r = send(link, rax(rng, s), regs);
     tally.syscalls.raw++;
     if (!isStatus(r.status)) problem(tally, 'violations', `raw: ${s.name} answered ${statusName(r.status)}, which is no bf_status_t`);
     if (s.name === 'bf_mem_op_alloc_page' && r.status === BF_STATUS_SUCCESS) pages.push(r.out[0]);
-    if (before && r.status !== BF_STATUS_SUCCESS && !same(before, stateBytes(link))) {
+    if (before && r.status !== BF_STATUS_SUCCESS && !same(before, stateBytes(link, REQUEST_MS))) {
       problem(tally, 'violations', `raw: ${s.name} failed with ${statusName(r.status)} but changed the microkernel's tables`);
     }
     // every so often: no zombie came back
     if (n % 16 === 15 || n === calls - 1) {
-      const st = parseState(stateBytes(link));
+      const st = parseState(stateBytes(link, REQUEST_MS));
       const now = new Set<string>();
       st.vm.forEach((x, id) => x === 2 && now.add(`vm ${id}`));
       st.vp.forEach((x, id) => x.state === 2 && now.add(`vp ${id}`));

@@ -9,8 +9,8 @@ import {
   BF_SPEC_ID1_VAL, BF_STATUS_FAILURE_INVALID_HANDLE, BF_STATUS_FAILURE_UNSUPPORTED, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS, BF_SYSCALLS,
   type SyscallName,
 } from '../../abi/bf.js';
-import { decodeResult, encodeSyscall, Remote, SYSCALL_BYTES } from '../../backend/remote/remote.js';
-import { TYPE } from '../../wire/messages.js';
+import { registerSyscall, sameBytes, stateBytes } from '../../backend/remote/registers.js';
+import { Remote } from '../../backend/remote/remote.js';
 import type { Driver } from '../driver/driver.js';
 import type { Case, Ctx } from './case.js';
 
@@ -30,22 +30,15 @@ function wire(d: Driver): Remote {
 
 /** one request as registers: the status and REG0..REG5 that came back */
 function raw(d: Driver, r: bigint, regs: bigint[] = []): { status: bigint; out: bigint[] } {
-  const payload = new Uint8Array(SYSCALL_BYTES);
-  encodeSyscall(new DataView(payload.buffer), r, regs, 0);
-  const f = wire(d).link.request(TYPE.SYSCALL, payload, TYPE.SYSCALL_RESULT, REQUEST_MS);
-  const result = decodeResult(f.payload);
-  if (!result) throw new Error(`a SYSCALL_RESULT of ${f.payload.length} bytes`);
-  return result;
+  return registerSyscall(wire(d).link, r, regs, REQUEST_MS);
 }
 
 /** the implementation's tables, as its STATE answer has them */
 function tables(d: Driver): Uint8Array {
-  return wire(d).link.request(TYPE.STATE, undefined, TYPE.STATE, REQUEST_MS).payload.slice();
+  return stateBytes(wire(d).link, REQUEST_MS);
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
+const same = sameBytes;
 
 /** a fresh implementation with a handle of the case's own, opened by registers */
 async function opened(ctx: Ctx): Promise<{ d: Driver; handle: bigint }> {
