@@ -63,6 +63,15 @@ static inline void copy64(void *dst, const void *src, size_t bytes) {
     for (size_t i = 0; i < bytes / 8; i++) d[i] = s[i];
 }
 
+/* bit n of an intercept bitmap (I/O or MSR), and setting it */
+static inline int map_bit(const uint8_t *map, unsigned n) {
+    return (map[n / 8] >> (n % 8)) & 1;
+}
+
+static inline void map_set(uint8_t *map, unsigned n) {
+    map[n / 8] |= (uint8_t)(1u << (n % 8));
+}
+
 static inline void fill64(void *dst, uint64_t value, size_t bytes) {
     uint64_t *d = dst;
     for (size_t i = 0; i < bytes / 8; i++) d[i] = value;

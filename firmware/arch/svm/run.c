@@ -22,19 +22,10 @@ static uint8_t mixed_iopm[IOPM_BYTES] __attribute__((aligned(4096)));
 static uint8_t console_iopm[IOPM_BYTES] __attribute__((aligned(4096)));
 static uint8_t mixed_msrpm[MSRPM_BYTES] __attribute__((aligned(4096)));
 
-static void fill_ones(uint8_t *p, size_t bytes) {
-    uint64_t *q = (uint64_t *)p;
-    for (size_t i = 0; i < bytes / 8; i++) q[i] = ~0ull;
-}
-
 void run_maps_build(void) {
-    fill_ones(ones_iopm, sizeof ones_iopm);
-    fill_ones(ones_msrpm, sizeof ones_msrpm);
-    console_iopm[CONSOLE_PORT / 8] = 1u << (CONSOLE_PORT % 8);
-}
-
-static int bit(const uint8_t *map, unsigned n) {
-    return (map[n / 8] >> (n % 8)) & 1;
+    fill64(ones_iopm, ~0ull, sizeof ones_iopm);
+    fill64(ones_msrpm, ~0ull, sizeof ones_msrpm);
+    map_set(console_iopm, CONSOLE_PORT);
 }
 
 /* the map VMRUN may read for the extension's base */
@@ -46,7 +37,7 @@ static uint64_t map_for(uint64_t base, unsigned bytes, uint8_t *ones, uint8_t *m
     if (held == 0) return phys_of(ones);
     for (unsigned i = 0; i < pages; i++) {
         if (held & (1u << i)) copy64(mixed + i * 4096, (const void *)(uintptr_t)(base + i * 4096ull), 4096);
-        else fill_ones(mixed + i * 4096, 4096);
+        else fill64(mixed + i * 4096, ~0ull, 4096);
     }
     return phys_of(mixed);
 }
@@ -101,9 +92,9 @@ static void force(uint16_t vps, const struct own *o, int promoted) {
     if (misc1 & MISC1_IOIO_PROT) {
         iopm = map_for(o->iopm, IOPM_BYTES, ones_iopm, mixed_iopm);
         const uint8_t *map = (const uint8_t *)(uintptr_t)iopm;
-        if (!bit(map, CONSOLE_PORT)) {
+        if (!map_bit(map, CONSOLE_PORT)) {
             if (iopm != phys_of(mixed_iopm)) copy64(mixed_iopm, map, IOPM_BYTES);
-            mixed_iopm[CONSOLE_PORT / 8] |= 1u << (CONSOLE_PORT % 8);
+            map_set(mixed_iopm, CONSOLE_PORT);
             iopm = phys_of(mixed_iopm);
         }
     }
@@ -159,7 +150,7 @@ static int console_exit(uint16_t vps, const struct own *o, int promoted, uint64_
     unsigned port = (unsigned)(info1 >> 16) & 0xFFFF, size = (unsigned)(info1 >> IOIO_SIZE_SHIFT) & 7;
     if (port != CONSOLE_PORT || (info1 & IOIO_IN) || size != 1) return 0;
     if (!promoted && (o->misc1 & MISC1_IOIO_PROT)) { /* the sim's rule: a page the extension was not given reads as all ones */
-        if ((o->iopm & 0xFFF) || !pages_hold(o->iopm, 4096) || bit((const uint8_t *)(uintptr_t)o->iopm, port)) return 0;
+        if ((o->iopm & 0xFFF) || !pages_hold(o->iopm, 4096) || map_bit((const uint8_t *)(uintptr_t)o->iopm, port)) return 0;
     }
     if (console_write(vps, (info1 & IOIO_STR) != 0, (info1 & IOIO_REP) != 0) != 0) return 0; /* the guest's own fault: the extension sees it */
     *vmcb64(vps, VMCB_RIP) = info2; /* EXITINFO2: the next instruction's rip */

@@ -29,10 +29,6 @@ static uint8_t console_a[4096] __attribute__((aligned(4096)));
 static uint8_t mixed_a[4096] __attribute__((aligned(4096)));
 static int maps_built;
 
-static int bit(const uint8_t *map, unsigned n) {
-    return (map[n / 8] >> (n % 8)) & 1;
-}
-
 /* a bitmap page the processor may read for the extension's base */
 static uint64_t map_for(uint64_t base) {
     if (base == VMX_ZERO_PAGE_PHYS) return phys_of(zeros);
@@ -68,7 +64,7 @@ static void control_register_back(uint16_t vps, uint16_t cr, uint64_t fixed0, ui
     set_soft(vps, cr, (vmread(cr) & ~forced) | (soft(vps, cr) & forced));
 }
 
-static void force(uint16_t vps, int promoted, uint32_t *proc_out) {
+static void force(uint16_t vps, int promoted) {
     uint32_t proc = (uint32_t)soft(vps, VMCS_PROC_CONTROLS) & ~(PROC_TPR_SHADOW | PROC_NMI_WINDOW);
     uint32_t proc2 = (uint32_t)soft(vps, VMCS_PROC2_CONTROLS) & PROC2_ALLOWED;
     if (promoted) { /* as if no hypervisor were there: only what the firmware needs */
@@ -86,15 +82,14 @@ static void force(uint16_t vps, int promoted, uint32_t *proc_out) {
     if (proc & PROC_USE_IO_BITMAPS) {
         a = map_for(soft(vps, VMCS_IO_BITMAP_A));
         b = map_for(soft(vps, VMCS_IO_BITMAP_B));
-        if (!bit((const uint8_t *)(uintptr_t)a, CONSOLE_PORT)) {
+        if (!map_bit((const uint8_t *)(uintptr_t)a, CONSOLE_PORT)) {
             copy64(mixed_a, (const void *)(uintptr_t)a, sizeof mixed_a);
-            mixed_a[CONSOLE_PORT / 8] |= 1u << (CONSOLE_PORT % 8);
+            map_set(mixed_a, CONSOLE_PORT);
             a = phys_of(mixed_a);
         }
     } else if (!(proc & PROC_UNCONDITIONAL_IO)) {
         proc |= PROC_USE_IO_BITMAPS;
     }
-    *proc_out = proc;
     vmwrite(VMCS_PROC_CONTROLS, vmx_adjust(proc, vmx_caps.proc0, vmx_caps.proc1));
     vmwrite(VMCS_IO_BITMAP_A, a);
     vmwrite(VMCS_IO_BITMAP_B, b);
@@ -140,6 +135,16 @@ static void keep_exit_information(uint16_t vps) {
     for (unsigned i = 0; i < sizeof exit_fields / sizeof exit_fields[0]; i++) set_soft(vps, exit_fields[i], vmread(exit_fields[i]));
 }
 
+/* an I/O exit's qualification (SDM table 28-5) */
+struct io_exit {
+    unsigned port, size;
+    int input, string, rep;
+};
+
+static struct io_exit io_exit(uint64_t q) {
+    return (struct io_exit){(unsigned)(q >> 16) & 0xFFFF, (unsigned)(q & 7) + 1, (q >> 3) & 1, (q >> 4) & 1, (q >> 5) & 1};
+}
+
 /* the exits of an instruction, whose length the VMCS reports (SDM 28.2.5) */
 static int is_instruction_exit(uint32_t basic) {
     switch (basic) {
@@ -160,11 +165,11 @@ static void note_exit(uint16_t vps, uint32_t basic) {
     if (!is_instruction_exit(basic)) return;
     note->length = (uint8_t)soft(vps, VMCS_EXIT_INSTRUCTION_LENGTH);
     if (basic != VMX_EXIT_IO) return;
-    uint64_t q = soft(vps, VMCS_EXIT_QUALIFICATION);
-    note->string = (q >> 4) & 1;
-    note->rep = (q >> 5) & 1;
-    note->input = (q >> 3) & 1;
-    note->size = (uint8_t)((q & 7) + 1);
+    struct io_exit io = io_exit(soft(vps, VMCS_EXIT_QUALIFICATION));
+    note->string = (uint8_t)io.string;
+    note->rep = (uint8_t)io.rep;
+    note->input = (uint8_t)io.input;
+    note->size = (uint8_t)io.size;
     if (vmx_caps.ins_outs_info) {
         unsigned a = (unsigned)(soft(vps, VMCS_EXIT_INSTRUCTION_INFO) >> 7) & 7;
         note->addr_bytes = a == 0 ? 2 : a == 1 ? 4 : 8;
@@ -185,16 +190,15 @@ static int extension_intercepts_port(uint16_t vps, unsigned port) {
     if (!(proc & PROC_USE_IO_BITMAPS)) return (proc & PROC_UNCONDITIONAL_IO) != 0;
     uint64_t base = soft(vps, port < 0x8000 ? VMCS_IO_BITMAP_A : VMCS_IO_BITMAP_B);
     const uint8_t *map = (const uint8_t *)(uintptr_t)map_for(base);
-    return bit(map, port & 0x7FFF);
+    return map_bit(map, port & 0x7FFF);
 }
 
 /* a write to the console's data port the extension did not ask for,
  * done by the firmware; 0 when the exit is not that one */
 static int console_exit(uint16_t vps, uint64_t q) {
-    unsigned port = (unsigned)(q >> 16) & 0xFFFF, size = (unsigned)(q & 7) + 1;
-    int input = (q >> 3) & 1, string = (q >> 4) & 1, rep = (q >> 5) & 1;
-    if (port != CONSOLE_PORT || input || size != 1 || extension_intercepts_port(vps, port)) return 0;
-    if (console_write(vps, string, rep) != 0) return 0; /* the guest's own fault: let it reach the extension */
+    struct io_exit io = io_exit(q);
+    if (io.port != CONSOLE_PORT || io.input || io.size != 1 || extension_intercepts_port(vps, io.port)) return 0;
+    if (console_write(vps, io.string, io.rep) != 0) return 0; /* the guest's own fault: let it reach the extension */
     past_instruction();
     return 1;
 }
@@ -222,27 +226,10 @@ static void refused(uint16_t vps, struct arch_event *e, const char *what, uint64
     e->why = what;
 }
 
-void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
-    if (!maps_built) {
-        fill64(ones, ~0ull, sizeof ones);
-        console_a[CONSOLE_PORT / 8] = 1u << (CONSOLE_PORT % 8);
-        maps_built = 1;
-    }
-    *e = (struct arch_event){0};
-    vmx_load(vps);
-    if (vmread(VMCS_LINK_POINTER) != ~0ull) {
-        if (promoted) {
-            e->kind = ARCH_SHUTDOWN;
-            e->why = "the promoted guest could not be entered: the VMCS link pointer (0x2800) is not all ones";
-            return;
-        }
-        refused(vps, e, "the VMCS link pointer (0x2800) is not all ones", BF_VMX_EXIT_INVALID);
-        return;
-    }
-    uint32_t proc;
-    uint64_t exceptions = vmread(VMCS_EXCEPTION_BITMAP);
-    force(vps, promoted, &proc);
-    if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+/* enters the guest, its controls already forced, until an event for the
+ * kernel: the console's writes and a promoted guest's CPUIDs are answered
+ * here and the guest entered again */
+static void enter(uint16_t vps, int promoted, struct arch_event *e) {
     struct vmx_saved *s = &vmx_saved[vps];
     for (;;) {
         msrs_in(s);
@@ -250,7 +237,6 @@ void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
         msrs_out(s);
         control_register_back(vps, VMCS_GUEST_CR0, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1);
         control_register_back(vps, VMCS_GUEST_CR4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1);
-        if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, exceptions);
         if (failed) {
             uint64_t error = vmread(VMCS_INSTRUCTION_ERROR);
             arch_say_hex(why, sizeof why, "VM entry refused the VMCS's controls or host state: VM-instruction error ", error);
@@ -277,16 +263,11 @@ void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
             return;
         }
         vmx_launched[vps] = 1;
-        if (basic == VMX_EXIT_IO && console_exit(vps, vmread(VMCS_EXIT_QUALIFICATION))) {
-            if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, 0);
-            continue;
-        }
+        if (basic == VMX_EXIT_IO && console_exit(vps, vmread(VMCS_EXIT_QUALIFICATION))) continue;
         if (promoted) {
             if (basic == VMX_EXIT_CPUID) { /* the firmware answers it: no hypervisor is there */
                 native_cpuid(vps);
                 past_instruction();
-                force(vps, promoted, &proc);
-                vmwrite(VMCS_EXCEPTION_BITMAP, 0);
                 continue;
             }
             if (basic == VMX_EXIT_HLT) {
@@ -324,8 +305,35 @@ void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
         e->reason = basic;
         e->info1 = soft(vps, VMCS_EXIT_QUALIFICATION);
         e->info2 = soft(vps, VMCS_GUEST_PHYSICAL_ADDRESS);
-        uint64_t q = e->info1;
-        if (basic == VMX_EXIT_IO && ((q >> 4) & 1) && !((q >> 3) & 1)) outs_element(vps, (unsigned)(q & 7) + 1);
+        if (basic == VMX_EXIT_IO) {
+            struct io_exit io = io_exit(e->info1);
+            if (io.string && !io.input) outs_element(vps, io.size);
+        }
         return;
     }
+}
+
+void vmx_run(uint16_t vps, int promoted, struct arch_event *e) {
+    if (!maps_built) {
+        fill64(ones, ~0ull, sizeof ones);
+        map_set(console_a, CONSOLE_PORT);
+        maps_built = 1;
+    }
+    *e = (struct arch_event){0};
+    vmx_load(vps);
+    if (vmread(VMCS_LINK_POINTER) != ~0ull) {
+        if (promoted) {
+            e->kind = ARCH_SHUTDOWN;
+            e->why = "the promoted guest could not be entered: the VMCS link pointer (0x2800) is not all ones";
+            return;
+        }
+        refused(vps, e, "the VMCS link pointer (0x2800) is not all ones", BF_VMX_EXIT_INVALID);
+        return;
+    }
+    force(vps, promoted);
+    /* a promoted guest takes its own exceptions: the extension's bitmap, kept in the VMCS, comes back after */
+    uint64_t exceptions = vmread(VMCS_EXCEPTION_BITMAP);
+    if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+    enter(vps, promoted, e);
+    if (promoted) vmwrite(VMCS_EXCEPTION_BITMAP, exceptions);
 }
