@@ -19,8 +19,6 @@ const SENT = BF_SYSCALLS.filter((s) => s.where === 'kernel' && !['bf_intrinsic_o
 const REQUEST_MS = 10_000;
 
 const send = (link: Link, rax: bigint, regs: bigint[]) => registerSyscall(link, rax, regs, REQUEST_MS);
-const same = sameBytes;
-
 /** one argument, by its role: mostly a value that means something, sometimes anything */
 function arg(rng: Random, s: SyscallInfo, i: number, handle: bigint, limits: Record<'vms' | 'vps' | 'vpss', number>, pages: bigint[]): bigint {
   const role = s.inputs[i]?.role;
@@ -68,7 +66,7 @@ export async function rawRound(rng: Random, calls: number, tally: Tally): Promis
     tally.syscalls.raw++;
     if (!isStatus(r.status)) problem(tally, 'violations', `raw: ${s.name} answered ${statusName(r.status)}, which is no bf_status_t`);
     if (s.name === 'bf_mem_op_alloc_page' && r.status === BF_STATUS_SUCCESS) pages.push(r.out[0]);
-    if (before && r.status !== BF_STATUS_SUCCESS && !same(before, stateBytes(link, REQUEST_MS))) {
+    if (before && r.status !== BF_STATUS_SUCCESS && !sameBytes(before, stateBytes(link, REQUEST_MS))) {
       problem(tally, 'violations', `raw: ${s.name} failed with ${statusName(r.status)} but changed the microkernel's tables`);
     }
     // every so often: no zombie came back

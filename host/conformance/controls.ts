@@ -59,12 +59,16 @@ export interface ControlResult {
 export async function runControl(control: Control, cases: readonly Case[] = catalogue): Promise<ControlResult> {
   const backend = brokenSim(control.breaks);
   const failed: string[] = [];
+  const unexpected: string[] = [];
   const missed: string[] = [];
   for (const c of cases) {
     const r = await runCase(backend, c);
-    if (r.result === 'fail') failed.push(c.id);
-    else if (r.result === 'pass' && control.checks(c)) missed.push(c.id);
+    if (r.result === 'fail') {
+      failed.push(c.id);
+      if (!control.checks(c)) unexpected.push(c.id);
+    } else if (r.result === 'pass' && control.checks(c)) {
+      missed.push(c.id);
+    }
   }
-  const unexpected = failed.filter((id) => !control.checks(cases.find((c) => c.id === id)!));
   return { control, failed, unexpected, missed };
 }

@@ -20,6 +20,7 @@ export function stateBytes(link: Link, timeoutMs: number): Uint8Array {
   return link.request(TYPE.STATE, undefined, TYPE.STATE, timeoutMs).payload.slice();
 }
 
+/** two STATE answers (or any bytes) alike */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

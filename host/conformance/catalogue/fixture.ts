@@ -153,9 +153,7 @@ export function state(d: Driver): State {
   return { mk: d.mk.snapshot(), records: d.host.env.records.snapshot() };
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
+export { sameBytes } from '../../backend/remote/registers.js';
 
 // ---- recipes: a call of each syscall that succeeds ----
 

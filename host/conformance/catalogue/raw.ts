@@ -9,10 +9,11 @@ import {
   BF_SPEC_ID1_VAL, BF_STATUS_FAILURE_INVALID_HANDLE, BF_STATUS_FAILURE_UNSUPPORTED, BF_STATUS_INVALID_PARAMS1, BF_STATUS_SUCCESS, BF_SYSCALLS,
   type SyscallName,
 } from '../../abi/bf.js';
-import { registerSyscall, sameBytes, stateBytes } from '../../backend/remote/registers.js';
+import { registerSyscall, stateBytes } from '../../backend/remote/registers.js';
 import { Remote } from '../../backend/remote/remote.js';
 import type { Driver } from '../driver/driver.js';
 import type { Case, Ctx } from './case.js';
+import { sameBytes } from './fixture.js';
 
 const REQUEST_MS = 10_000;
 const SIG = 0xffff000000000000n;
@@ -38,8 +39,6 @@ function tables(d: Driver): Uint8Array {
   return stateBytes(wire(d).link, REQUEST_MS);
 }
 
-const same = sameBytes;
-
 /** a fresh implementation with a handle of the case's own, opened by registers */
 async function opened(ctx: Ctx): Promise<{ d: Driver; handle: bigint }> {
   const d = await ctx.driver();
@@ -59,7 +58,7 @@ function refusedRax(id: string, rule: string, clause: string, raxes: (handle: bi
         const got = raw(d, r, [handle]);
         ctx.status(got.status, BF_STATUS_FAILURE_UNSUPPORTED, `${what} (RAX 0x${r.toString(16)})`);
         expect(got.out, `${what}: no output`).toEqual([0n, 0n, 0n, 0n, 0n, 0n]);
-        expect(same(before, tables(d)), `${what}: the tables changed`).toBe(true);
+        expect(sameBytes(before, tables(d)), `${what}: the tables changed`).toBe(true);
       }
     },
   };
@@ -106,7 +105,7 @@ export const cases: Case[] = [
       for (const wide of [vm | 0x10000n, vm | 0x8000000000000000n]) {
         ctx.status(raw(d, rax('bf_vm_op_destroy_vm'), [handle, wide]).status, BF_STATUS_INVALID_PARAMS1, `destroy_vm(0x${wide.toString(16)})`);
       }
-      expect(same(before, tables(d)), 'the tables changed').toBe(true);
+      expect(sameBytes(before, tables(d)), 'the tables changed').toBe(true);
       ctx.status(raw(d, rax('bf_vm_op_destroy_vm'), [handle, vm]).status, BF_STATUS_SUCCESS, 'destroy_vm of the ID itself');
     },
   },
@@ -118,7 +117,7 @@ export const cases: Case[] = [
       const { d, handle } = await opened(ctx);
       const before = tables(d);
       ctx.status(raw(d, CREATE_VM, [handle | 0x8000000000000000n]).status, BF_STATUS_FAILURE_INVALID_HANDLE, 'create_vm with the handle\'s bit 63 set');
-      expect(same(before, tables(d)), 'the tables changed').toBe(true);
+      expect(sameBytes(before, tables(d)), 'the tables changed').toBe(true);
     },
   },
 ];
