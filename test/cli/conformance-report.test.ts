@@ -3,15 +3,14 @@
 // browser: Debian's chromium, headless (qemu/deps.sh installs it). A page
 // of ours loads the report in a frame and reads the DOM the browser built
 // from it; a second load with JavaScript off shows the matrix needs none.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firmware } from '../../host/conformance/backends.js';
 import { catalogue } from '../../host/conformance/catalogue/index.js';
 import { caseFilter } from '../../host/conformance/select.js';
+import { readPage } from '../harness/chromium.js';
 import { bfx, type Result } from './bfx.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bfx-cli-report-'));
@@ -20,15 +19,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** four cases in two areas; on QEMU two cannot apply (a fault injected into the sim, a syscall it pretends not to have) */
 const FILTER = '/^(handle\\.open_handle\\.(success|backend-throws)|vm\\.create_vm\\.(success|unsupported))$/';
 const CHOSEN = catalogue.filter(caseFilter(FILTER));
-
-let profiles = 0;
-
-/** chromium, headless; as root it needs --no-sandbox, and without a GPU --disable-gpu; a profile of its own, so that two can run at once */
-async function chromium(args: string[]): Promise<string> {
-  const profile = join(tmp, `profile-${++profiles}`);
-  const r = await execa('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, ...args], { timeout: 30_000 });
-  return r.stdout;
-}
 
 interface Cell { target: string; result: string; text: string; reason: string }
 interface Matrix { area: string; targets: string[]; rows: { id: string; rule: string; cells: Cell[] }[] }
@@ -40,18 +30,8 @@ interface Seen {
   filtered?: number;
 }
 
-/**
- * A page that loads the report in a frame (same origin, with
- * --allow-file-access-from-files) and writes what the browser built as JSON
- * into #out, which --dump-dom prints. `sandbox` without allow-scripts runs
- * the report with JavaScript off (chromium's own switches for that also
- * stop --dump-dom).
- */
-const probe = (sandbox: boolean) => `<!DOCTYPE html><meta charset="utf-8"><pre id="out">not loaded</pre>
-<iframe id="f" src="r.html"${sandbox ? ' sandbox="allow-same-origin"' : ''}></iframe>
-<script>
-document.getElementById('f').addEventListener('load', () => {
-  const d = document.getElementById('f').contentDocument;
+/** what the browser built from the report, read in the page: the matrices, and the filter tried where the script showed it */
+const READ = `(d) => {
   const text = (e) => (e ? e.textContent.trim() : '');
   const seen = {
     matrices: [...d.querySelectorAll('table.matrix')].map((t) => ({
@@ -71,25 +51,18 @@ document.getElementById('f').addEventListener('load', () => {
     form.dispatchEvent(new Event('input'));
     seen.filtered = [...d.querySelectorAll('table.matrix tbody tr')].filter((tr) => !tr.hidden).length;
   }
-  document.getElementById('out').textContent = JSON.stringify(seen);
-});
-</script>`;
+  return seen;
+}`;
 
 /** the report as the browser built it, with JavaScript on or off */
-async function browse(sandbox: boolean): Promise<Seen> {
-  const file = join(tmp, `probe-${sandbox ? 'nojs' : 'js'}.html`);
-  writeFileSync(file, probe(sandbox));
-  const dom = await chromium(['--allow-file-access-from-files', '--dump-dom', pathToFileURL(file).href]);
-  const out = /<pre id="out">([^<]*)<\/pre>/.exec(dom)?.[1] ?? 'null';
-  return JSON.parse(out.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Seen;
-}
+const browse = (javascript: boolean) => readPage<Seen>(join(tmp, 'r.html'), READ, { javascript });
 
 let run: Result;
 let withJs: Seen;
 let withoutJs: Seen;
 beforeAll(async () => {
   run = await bfx(['conformance', '--target', 'sim,qemu', '--filter', FILTER, '--report', join(tmp, 'r.html')]);
-  [withJs, withoutJs] = await Promise.all([browse(false), browse(true)]);
+  [withJs, withoutJs] = await Promise.all([browse(true), browse(false)]);
 }, 120_000);
 
 describe('bfx conformance --target sim,qemu --report', () => {
