@@ -11,5 +11,10 @@ if (!existsSync(main)) {
 // stacks name the TypeScript sources (dist/ has their maps): a conformance
 // failure says where in the catalogue, an internal error where in bfx
 process.setSourceMapsEnabled(true);
+// a reader that stopped reading (bfx … | head) is not an error of bfx's
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main: run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));

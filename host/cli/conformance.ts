@@ -1,12 +1,13 @@
 // bfx conformance: the ABI conformance catalogue against an implementation
-// of the bf ABI — the reference microkernel, or a firmware under QEMU or
-// Bochs — case by case, with progress as it runs and a table by area. Several
+// of the bf ABI — the reference microkernel, a firmware under QEMU or
+// Bochs, or one someone else started (connect:) — case by case, with progress as it runs and a table by area. Several
 // targets (--target sim,qemu) run one after the other, so that one run fills
 // the case × target matrix --report draws.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { FIRMWARE_IMAGE } from '../backend/remote/boot.js';
-import { firmware, sim } from '../conformance/backends.js';
+import { parseAddress } from '../backend/remote/sync-wire.js';
+import { type Backend, CONNECT, connected, firmware, sim } from '../conformance/backends.js';
 import type { Case } from '../conformance/catalogue/case.js';
 import { catalogue } from '../conformance/catalogue/index.js';
 import { driverModule } from '../conformance/driver/build.js';
@@ -36,9 +37,14 @@ what the target cannot be asked for, and says why).
 
 Options:
   --target <t>      sim (the embedded reference microkernel; default), qemu
-                    (our firmware under QEMU, AMD SVM) or bochs (our firmware
-                    under Bochs: Intel VMX, or AMD SVM as --cpu says); several,
-                    comma-separated (sim,qemu,bochs), run one after the other
+                    (our firmware under QEMU, AMD SVM), bochs (our firmware
+                    under Bochs: Intel VMX, or AMD SVM as --cpu says), or
+                    connect:<path or host:port> (an implementation someone
+                    else started, listening there, that speaks the wire
+                    protocol and serves each connection with a microkernel
+                    fresh from boot; bfx serve does so for our firmware);
+                    several, comma-separated (sim,qemu,bochs), run one after
+                    the other
   --cpu <model>     with --target bochs: the CPU model (default ${DEFAULT_BOCHS_CPU})
   --image <file>    with --target qemu or bochs: a multiboot image that speaks
                     the wire protocol (default: bfx's firmware)
@@ -58,7 +64,8 @@ a table by ABI area to stdout.
 
 Exit status: 0 every case that applies passed; 1 a case failed; 2 the
 command line was wrong; 3 the target cannot be run (no firmware image, the
-emulator not installed, the driver extension not built); 4 bfx itself
+emulator not installed, nothing answering at a connect: address, the driver
+extension not built); 4 bfx itself
 failed (a bug: please report it); 130 interrupted (SIGINT or SIGTERM): the
 run stops after the case that is running, and says what it did.
 `;
@@ -91,7 +98,20 @@ export async function conformance(args: string[], io: Io): Promise<number> {
   if (values.junit !== undefined) folderOf('junit', values.junit);
   if (values.report !== undefined) folderOf('report', values.report);
   const cases = select(values.filter);
-  const backends = targets.map((t) => (t === 'sim' ? sim : firmware(t, { cpu: cpu?.model, image })));
+  const backends: Backend[] = [];
+  for (const t of targets) {
+    if (!t.startsWith(CONNECT)) {
+      backends.push(t === 'sim' ? sim : firmware(t as 'qemu' | 'bochs', { cpu: cpu?.model, image }));
+      continue;
+    }
+    const address = t.slice(CONNECT.length);
+    try {
+      backends.push(await connected(address));
+    } catch (e) {
+      io.err(`bfx conformance: --target ${t}: ${e instanceof Error ? e.message : String(e)}; is the implementation running and listening there? (bfx serve --listen ${address} serves bfx's firmware)\n`);
+      return EXIT.load;
+    }
+  }
 
   if (values.list) {
     const items = listed(cases, backends[0]);
@@ -127,9 +147,10 @@ export async function conformance(args: string[], io: Io): Promise<number> {
     for (const [i, run] of runs.entries()) {
       if (stop.aborted) break;
       const { backend } = run;
-      const target = backend.name as Target;
+      const target = backend.name;
       const applying = cases.filter((c) => notApplicable(backend, c) === undefined).length;
-      say(`${applying} of ${cases.length} cases apply to ${target}${run.cpu ? ` (${run.cpu})` : ''}${emulated(target) ? `; each boots the firmware under ${target === 'qemu' ? 'QEMU' : 'Bochs'}` : ''}`);
+      const each = emulated(target) ? `; each boots the firmware under ${target === 'qemu' ? 'QEMU' : 'Bochs'}` : target.startsWith(CONNECT) ? '; each connects anew' : '';
+      say(`${applying} of ${cases.length} cases apply to ${target}${run.cpu ? ` (${run.cpu})` : ''}${each}`);
       if (values.tap) io.out(many ? tapSubtest(run) : tapHead(run));
       const start = performance.now();
       let ran = 0;
@@ -157,9 +178,21 @@ export async function conformance(args: string[], io: Io): Promise<number> {
   return runs.every(ok) ? EXIT.ok : EXIT.failed;
 }
 
+type ConformanceTarget = Target | `${typeof CONNECT}${string}`;
+
 /** --target: one target, or several comma-separated, each once */
-function targetsOption(value: string | undefined): Target[] {
-  const targets = (value ?? 'sim').split(',').map((t) => oneOf('target', t.trim(), TARGETS) as Target);
+function targetsOption(value: string | undefined): ConformanceTarget[] {
+  const targets = (value ?? 'sim').split(',').map((text): ConformanceTarget => {
+    const t = text.trim();
+    if (!t.startsWith(CONNECT)) return oneOf('target', t, [...TARGETS, `${CONNECT}<path or host:port>`]) as Target;
+    if (t === CONNECT) throw new UsageError(`--target ${CONNECT} needs where the implementation listens: ${CONNECT}<unix socket path> or ${CONNECT}<host:port>`);
+    try {
+      parseAddress(t.slice(CONNECT.length));
+    } catch (e) {
+      throw new UsageError(`--target ${t}: ${(e as Error).message}`);
+    }
+    return t as ConformanceTarget;
+  });
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice) throw new UsageError(`--target names ${twice} twice`);
   return targets;

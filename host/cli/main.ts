@@ -7,6 +7,7 @@ import { conformance } from './conformance.js';
 import { guests } from './guests.js';
 import { ledger } from './ledger.js';
 import { run } from './run.js';
+import { serve } from './serve.js';
 import { status } from './status.js';
 import { supervise } from './supervise.js';
 import { version } from './version.js';
@@ -21,6 +22,7 @@ Commands:
   guests               list the root guests the reference microkernel can run
   boot <image>         boot a multiboot test image under QEMU or Bochs, unattended
   conformance          check an implementation of the bf ABI, case by case
+  serve                serve the firmware to whoever connects, over the wire protocol
   supervise <manifests> run extensions under the supervisor, restarted by policy
   status <file>        what a supervisor's status file says
   ledger <file>        summarise a supervisor's ledger of resource intervals
@@ -34,7 +36,7 @@ Exit status: 0 all went well; 1 the run finished but something failed;
 4 bfx itself failed (a bug: please report it).
 `;
 
-const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests, boot: bootCommand, conformance, supervise, status, ledger };
+const commands: Record<string, (args: string[], io: Io) => Promise<number>> = { build, run, guests, boot: bootCommand, conformance, serve, supervise, status, ledger };
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -33,7 +33,7 @@ export interface TargetOptions {
 }
 
 /** the targets that boot our firmware in an emulator */
-export function emulated(target: Target): target is 'qemu' | 'bochs' {
+export function emulated(target: string): target is 'qemu' | 'bochs' {
   return target === 'qemu' || target === 'bochs';
 }
 
@@ -45,7 +45,7 @@ export function requestTimeoutOption(value: string | undefined, target: Target):
 }
 
 /** --image, which bfx run and bfx conformance share: a file that exists, for --target qemu or bochs only */
-export function imageOption(value: string | undefined, target: Target): string | undefined {
+export function imageOption(value: string | undefined, target: string): string | undefined {
   if (value === undefined) return undefined;
   if (!emulated(target)) throw new UsageError('--image is for --target qemu or bochs');
   if (!existsSync(value)) throw new UsageError(`--image ${value}: no such file`);

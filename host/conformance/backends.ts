@@ -1,10 +1,13 @@
 // The implementations of the bf ABI the conformance catalogue runs against:
-// the embedded reference microkernel, and our firmware under QEMU or Bochs
-// over the wire. Each says what it cannot be asked for beyond the ABI, and
+// the embedded reference microkernel, our firmware under QEMU or Bochs over
+// the wire, and an implementation someone else started that speaks the wire
+// (connect:). Each says what it cannot be asked for beyond the ABI, and
 // why, so that a case needing that does not apply to it instead of lying.
 import { join } from 'node:path';
 import type { Arch, Microkernel } from '../backend/microkernel.js';
 import { bootFirmware, type Emulator, type FirmwareTarget } from '../backend/remote/boot.js';
+import { connectRemote, type Connection } from '../backend/remote/connect.js';
+import { addressText, parseAddress } from '../backend/remote/sync-wire.js';
 import { Sim, type SimOptions } from '../backend/sim/sim.js';
 import { ROOT } from '../paths.js';
 import { detectAccel } from '../../qemu/qemu.js';
@@ -62,6 +65,15 @@ export interface FirmwareOptions {
 
 const targets = new Map<Microkernel, FirmwareTarget>();
 
+/** what a firmware backend refuses at create: options the target cannot be given (undefined when none) */
+function refused(opts: SimOptions, arch: Arch): string | undefined {
+  const { arch: asked, pps, faults, unsupported, budget } = opts;
+  if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
+    return JSON.stringify({ arch: asked, pps, faults, unsupported, budget });
+  }
+  return undefined;
+}
+
 /** our firmware (or another image) under an emulator, through the wire; each create boots it anew */
 export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
   const cpu = emulator === 'bochs' ? bochsCpu(o.cpu ?? DEFAULT_BOCHS_CPU) : undefined;
@@ -80,10 +92,9 @@ export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
     arch: [arch],
     lacks: { ...FIRMWARE_LACKS, ...lacks },
     async create(opts) {
-      const { arch: asked, pps, faults, unsupported, budget, ...rest } = opts;
-      if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
-        throw new Error(`the ${name} backend cannot be asked for ${JSON.stringify({ arch: asked, pps, faults, unsupported, budget })}`);
-      }
+      const { arch: _a, pps: _p, faults: _f, unsupported: _u, budget: _b, ...rest } = opts;
+      const no = refused(opts, arch);
+      if (no) throw new Error(`the ${name} backend cannot be asked for ${no}`);
       const target = await bootFirmware({ ...rest, emulator, cpu: cpu?.model, image: o.image, logDir: join(ROOT, 'build', `${name}-logs`) });
       targets.set(target.remote, target);
       return target.remote;
@@ -93,6 +104,55 @@ export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
       targets.delete(mk);
       const r = await target?.shutdown();
       if (r && r.verdict !== 'pass') throw new Error(`${name} ended ${r.verdict}${r.log ? ` (serial log: ${r.log})` : ''}: ${r.serial.slice(-5).join(' | ')}`);
+    },
+  };
+}
+
+const connections = new Map<Microkernel, Connection>();
+
+/** the prefix of a --target that attaches to an implementation someone else started */
+export const CONNECT = 'connect:';
+
+/**
+ * An implementation someone else started, listening at `address` (a unix
+ * socket's path, or host:port), that serves every connection with a
+ * microkernel fresh from boot (docs/wire-protocol.md, "Serving
+ * connections"). A first connection asks its HELLO for the architecture,
+ * so that the cases of the other do not apply; every case then connects
+ * anew. Nothing can be chosen at boot, so the cases that choose (a guest,
+ * pool sizes, processors) do not apply.
+ */
+export async function connected(address: string): Promise<Backend> {
+  const to = parseAddress(address);
+  const where = addressText(to);
+  const probe = await connectRemote(to);
+  const { arch } = probe.hello;
+  await probe.close();
+  const other: Arch = arch === 'amd' ? 'intel' : 'amd';
+  const chosen = 'is chosen when a microkernel boots; behind connect: the implementation booted it';
+  return {
+    name: `${CONNECT}${address}`,
+    arch: [arch],
+    lacks: {
+      faults: FIRMWARE_LACKS.faults,
+      unsupported: 'the sim can pretend not to implement a syscall; an implementation behind connect: is what it is',
+      limits: `a pool's size ${chosen} (its HELLO says them)`,
+      smp: `the number of processors ${chosen}`,
+      guest: `the root guest ${chosen}; the cases' scripted guests are bfx's own`,
+      'msr-gp': 'whether the processor raises #GP for an MSR it lacks depends on what runs the implementation, which connect: cannot tell',
+      [other]: `${where} said hello as ${arch === 'amd' ? 'AMD (SVM)' : 'Intel (VMX)'}`,
+    },
+    async create(opts) {
+      const no = refused(opts, arch) ?? (opts.guest !== undefined || ['vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined) ? JSON.stringify(opts) : undefined);
+      if (no) throw new Error(`a backend behind connect: cannot be asked for ${no}`);
+      const c = await connectRemote(to);
+      connections.set(c.remote, c);
+      return c.remote;
+    },
+    async dispose(mk) {
+      const c = connections.get(mk);
+      connections.delete(mk);
+      await c?.close();
     },
   };
 }

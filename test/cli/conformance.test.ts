@@ -121,8 +121,8 @@ it('--help: every option and the exit statuses, exit 0', async () => {
 
 describe.concurrent('a wrong command line exits 2 and says what is wrong', () => {
   it.each([
-    [['--target', 'kvm'], '--target takes sim or qemu or bochs, not "kvm"'],
-    [['--target', 'sim,kvm'], '--target takes sim or qemu or bochs, not "kvm"'],
+    [['--target', 'kvm'], '--target takes sim or qemu or bochs or connect:<path or host:port>, not "kvm"'],
+    [['--target', 'sim,kvm'], '--target takes sim or qemu or bochs or connect:<path or host:port>, not "kvm"'],
     [['--target', 'sim,qemu,sim'], '--target names sim twice'],
     [['--list', '--target', 'sim,qemu'], '--list shows one target at a time'],
     [['--list', '--report', join(tmp, 'r.html')], '--list runs nothing: --report is for a run'],

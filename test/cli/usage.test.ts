@@ -79,7 +79,7 @@ describe.concurrent('a wrong command line exits 2 and says what is wrong on stde
     [['run', 'extensions/cpuid', '--pools', 'vms=0'], 'bfx run: --pools vms takes a whole number from 1 to 65534, not "0"'],
     [['build', '--bogus'], "bfx build: Unknown option '--bogus' (bfx build --help)"],
     [['guests', 'extra'], 'bfx guests: it takes no arguments, but was given "extra" (bfx guests --help)'],
-    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot, conformance, supervise, status, ledger (bfx --help)'],
+    [['nope'], 'bfx: unknown command "nope"; the commands are build, run, guests, boot, conformance, serve, supervise, status, ledger (bfx --help)'],
   ])('bfx %j', async ([args, message], { expect }) => {
     const r = await bfx(args);
     expect(r.exitCode).toBe(2);

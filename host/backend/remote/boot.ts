@@ -72,14 +72,19 @@ export function bootBochs(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget
   return bootFirmware({ ...o, emulator: 'bochs' });
 }
 
-export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
+/** the emulator started on the image with the wire connected, nothing said on it yet (bfx serve relays it) */
+export async function startFirmware(o: FirmwareTargetOptions = {}): Promise<Session> {
   const emulator = o.emulator ?? 'qemu';
   const common = { image: o.image ?? FIRMWARE_IMAGE, append: firmwareArgs(o), wire: true, timeoutMs: o.timeoutMs, logDir: o.logDir, name: o.name ?? 'bfx-remote' };
   if (emulator === 'bochs' && (o.accel || o.faults)) throw new Error(`${o.accel ? 'accel' : 'faults'} is for QEMU only: Bochs runs its CPU model (cpu), and its wire is TCP, which the fault proxy does not speak`);
   if (emulator === 'qemu' && o.cpu !== undefined) throw new Error('cpu is for Bochs only: QEMU runs qemu64,+svm,+npt (or the host\'s own with KVM)');
-  const session = emulator === 'bochs'
-    ? await startBochs({ ...common, cpu: o.cpu })
-    : await startQemu({ ...common, accel: o.accel, faults: o.faults });
+  return emulator === 'bochs'
+    ? startBochs({ ...common, cpu: o.cpu })
+    : startQemu({ ...common, accel: o.accel, faults: o.faults });
+}
+
+export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
+  const session = await startFirmware(o);
   const link = new Link(session.wire!);
   const shutdown = async (graceMs = 5000): Promise<BootResult> => {
     // the wire closes with the emulator (start() sees to it): closing it now could lose the BYE

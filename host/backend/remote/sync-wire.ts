@@ -4,7 +4,9 @@
 // arrives into a ring in shared memory; the calling thread sleeps in
 // Atomics.wait until bytes come or its time is up. Writes go to the worker
 // by message, which it takes even while the caller sleeps. The socket is a
-// unix one (QEMU), or TCP on loopback (Bochs has no unix sockets).
+// unix one (QEMU), or TCP on loopback (Bochs has no unix sockets); the
+// worker listens for the emulator, or connects to an implementation that
+// listens (bfx conformance --target connect:).
 import { Worker } from 'node:worker_threads';
 
 /** bytes the ring holds; a firmware that outruns the reader by this much ends the link */
@@ -25,18 +27,17 @@ const FAILED = 4;
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-const { path, tcpHost, control, ring } = workerData;
+const { path, tcpHost, connectTo, control, ring } = workerData;
 const c = new Int32Array(control);
 const r = new Uint8Array(ring);
 const size = r.length;
 let socket;
+let server;
 const set = (state) => { Atomics.store(c, ${STATE}, state); Atomics.notify(c, ${WRITTEN}); };
-const server = net.createServer((s) => {
+const take = (s, tcp) => {
   socket = s;
-  server.close(); // one connection is all there is
   // a frame's bytes go out at once, not held back for more (TCP's Nagle)
-  if (tcpHost !== undefined) s.setNoDelay(true);
-  set(${CONNECTED});
+  if (tcp) s.setNoDelay(true);
   s.on('data', (chunk) => {
     const written = Atomics.load(c, ${WRITTEN});
     if (written - Atomics.load(c, ${READ}) + chunk.length > size) { set(${OVERFLOW}); s.destroy(); return; }
@@ -46,19 +47,56 @@ const server = net.createServer((s) => {
   });
   s.on('close', () => { if (Atomics.load(c, ${STATE}) === ${CONNECTED}) set(${CLOSED}); });
   s.on('error', () => set(${FAILED}));
-});
-server.on('error', (e) => parentPort.postMessage({ error: e.message }));
-const listening = () => parentPort.postMessage({ listening: true, port: tcpHost === undefined ? undefined : server.address().port });
-// port 0: the system picks a free one, so parallel runs never collide
-if (tcpHost === undefined) server.listen(path, listening);
-else server.listen({ host: tcpHost, port: 0, exclusive: true }, listening);
+};
+if (connectTo) {
+  // the other side listens: an implementation someone else started
+  const s = net.createConnection(connectTo);
+  s.once('connect', () => { set(${CONNECTED}); parentPort.postMessage({ listening: true }); });
+  s.once('error', (e) => { if (Atomics.load(c, ${STATE}) === ${OPEN}) parentPort.postMessage({ error: e.message }); });
+  take(s, connectTo.port !== undefined);
+} else {
+  server = net.createServer((s) => {
+    server.close(); // one connection is all there is
+    take(s, tcpHost !== undefined);
+    set(${CONNECTED});
+  });
+  server.on('error', (e) => parentPort.postMessage({ error: e.message }));
+  const listening = () => parentPort.postMessage({ listening: true, port: tcpHost === undefined ? undefined : server.address().port });
+  // port 0: the system picks a free one, so parallel runs never collide
+  if (tcpHost === undefined) server.listen(path, listening);
+  else server.listen({ host: tcpHost, port: 0, exclusive: true }, listening);
+}
 parentPort.on('message', (m) => {
   if (m.write && socket) socket.write(Buffer.from(m.write));
-  if (m.close) { if (socket) socket.destroy(); server.close(); set(${CLOSED}); }
+  // end: what was written goes out first, then the socket closes
+  if (m.end && socket) socket.end();
+  if (m.close) { if (socket) socket.destroy(); if (server) server.close(); set(${CLOSED}); }
 });
 `;
 
 export class SyncWireError extends Error {}
+
+/** where an implementation listens: a unix socket, or TCP */
+export type WireAddress = { path: string; port?: undefined } | { host: string; port: number; path?: undefined };
+
+/**
+ * "host:port" (a port of digits, a host without "/") is TCP; anything else
+ * is a unix socket's path. "[::1]:5000" is IPv6; port 0, to listen on,
+ * lets the system pick one.
+ */
+export function parseAddress(text: string): WireAddress {
+  if (text === '') throw new SyncWireError('an empty address: give a unix socket path or host:port');
+  const m = /^(\[[^\]]+\]|[^/:]+):(\d+)$/.exec(text);
+  if (!m) return { path: text };
+  const port = Number(m[2]);
+  // 0 is for a listener: the system picks a free port
+  if (port > 65535) throw new SyncWireError(`${text}: a port is at most 65535`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export function addressText(a: WireAddress): string {
+  return a.path ?? (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+}
 
 export class SyncWire {
   private constructor(
@@ -74,18 +112,26 @@ export class SyncWire {
     return SyncWire.start({ path }, path);
   }
 
+  /**
+   * a worker connected to an implementation that listens: a unix socket
+   * path, or a TCP host and port; fails when nobody answers there
+   */
+  static connect(to: WireAddress): Promise<SyncWire> {
+    return SyncWire.start({ connectTo: to.path !== undefined ? { path: to.path } : { host: to.host, port: to.port } }, addressText(to), 'cannot connect to');
+  }
+
   /** a worker listening on a TCP port of `host` that the system picks (`port` says which); Bochs connects to it */
   static listenTcp(host = '127.0.0.1'): Promise<SyncWire> {
     return SyncWire.start({ tcpHost: host }, `${host}, a free TCP port`);
   }
 
-  private static async start(where: { path?: string; tcpHost?: string }, what: string): Promise<SyncWire> {
+  private static async start(where: { path?: string; tcpHost?: string; connectTo?: WireAddress }, what: string, failing = 'cannot listen on'): Promise<SyncWire> {
     const control = new Int32Array(new SharedArrayBuffer(4 * 3));
     const ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
     const worker = new Worker(WORKER, { eval: true, workerData: { ...where, control: control.buffer, ring: ring.buffer } });
     worker.unref(); // it ends with the link, or with us
     const port = await new Promise<number | undefined>((ok, fail) => {
-      worker.once('message', (m: { listening?: boolean; port?: number; error?: string }) => (m.error ? fail(new SyncWireError(`cannot listen on ${what}: ${m.error}`)) : ok(m.port)));
+      worker.once('message', (m: { listening?: boolean; port?: number; error?: string }) => (m.error ? fail(new SyncWireError(`${failing} ${what}: ${m.error}`)) : ok(m.port)));
       worker.once('error', fail);
     });
     return new SyncWire(worker, control, ring, port);
@@ -139,7 +185,13 @@ export class SyncWire {
       if (got) return got;
       const left = deadline - performance.now();
       if (left <= 0) return new Uint8Array(0);
-      await Atomics.waitAsync(this.control, WRITTEN, written, left).value;
+      // Atomics.waitAsync alone does not keep the event loop alive: a timer does, while it waits
+      const alive = setTimeout(() => {}, left);
+      try {
+        await Atomics.waitAsync(this.control, WRITTEN, written, left).value;
+      } finally {
+        clearTimeout(alive);
+      }
     }
   }
 
@@ -158,8 +210,16 @@ export class SyncWire {
     return undefined;
   }
 
+  /** what was written goes out, then the socket closes (close() may drop what is still on its way) */
+  end(): void {
+    this.worker.postMessage({ end: true });
+  }
+
   close(): void {
     this.worker.postMessage({ close: true });
+    // said here too: the worker may be gone before it takes the message, and a reader must not wait on it
+    Atomics.store(this.control, STATE, CLOSED);
+    Atomics.notify(this.control, WRITTEN);
     void this.worker.terminate();
   }
 }
