@@ -39,7 +39,35 @@ export const messages: readonly Message[] = [
   { name: 'PAGE_WRITE', type: 0x0f, from: 'host', doc: 'bytes into a page from alloc_page: u64 phys, u16 offset, u16 count, then count bytes; answered by DONE' },
   { name: 'DONE', type: 0x10, from: 'firmware', doc: 'the request succeeded; no payload' },
   { name: 'BENCH_CPUID', type: 0x11, from: 'both', doc: 'host: u32 n; the firmware runs the root guest through n CPUID exits it answers itself; firmware: u64 exits handled' },
+  { name: 'SHM', type: 0x12, from: 'both', doc: 'host: u64 nonce; the firmware writes the mailbox header (with the nonce) and answers u64 its guest-physical address, u32 ring bytes, u32 0; the next frame the host sends, on the mailbox or on the stream, decides the transport' },
 ];
+
+/** the shared-memory mailbox (docs/wire-protocol.md, "The shared-memory transport"): offsets in bytes from its start */
+export const mailbox = {
+  /** "BFXs" as bytes */
+  MAGIC: 0x73584642,
+  VERSION: 1,
+  /** u32 magic, u32 version, u64 nonce, u32 ring bytes */
+  OFF_MAGIC: 0,
+  OFF_VERSION: 4,
+  OFF_NONCE: 8,
+  OFF_RING_BYTES: 16,
+  /** free-running u32 byte counts, each on a cache line of its own: written by the host */
+  OFF_DOWN_HEAD: 64,
+  /** … by the firmware */
+  OFF_DOWN_TAIL: 128,
+  /** … by the firmware */
+  OFF_UP_HEAD: 192,
+  /** … by the host */
+  OFF_UP_TAIL: 256,
+  /** u32, by the host: 1 while it sleeps and wants a doorbell byte on the stream after each frame */
+  OFF_HOST_WAITING: 320,
+  /** host → firmware bytes, then firmware → host bytes, RING_BYTES each */
+  OFF_DOWN_DATA: 4096,
+  RING_BYTES: 16384,
+  /** the whole mailbox: the header page and the two rings */
+  BYTES: 4096 + 2 * 16384,
+} as const;
 
 /** how a STOPPED guest stopped */
 export const stops = { HALT: 1, SHUTDOWN: 2, PROMOTED: 3 } as const;

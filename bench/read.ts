@@ -124,7 +124,7 @@ const named = (table: Record<string, string>, key: string) => table[key] ?? key;
 const EXPECTED = {
   emulators: ['qemu', 'bochs'],
   /** emulator and transport of each CPUID ratio */
-  cpuid: [['qemu', 'uart'], ['bochs', 'uart']],
+  cpuid: [['qemu', 'uart'], ['qemu', 'shm'], ['bochs', 'uart']],
   states: ['fresh', 'checkpoint', 'resume'],
 };
 

@@ -2,7 +2,7 @@
 // paging by default, KVM where the host exposes nested virtualization; a
 // time limit; the status of isa-debug-exit read as kvm-unit-tests read it;
 // the serial console line by line; and no QEMU left behind on any path.
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -67,7 +67,12 @@ export interface BootOptions {
   wire?: boolean;
   /** with the wire: put the fault proxy between QEMU and the host, with these rules to start with (qemu/faults.ts) */
   faults?: FaultRule[];
+  /** with the wire: guest RAM in a file the host can read and write (the shared-memory transport); Session.memory names it */
+  sharedMemory?: boolean;
 }
+
+/** guest RAM, in MiB */
+export const RAM_MIB = 128;
 
 export interface BootResult {
   verdict: Verdict;
@@ -94,9 +99,11 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
  * rather than stdout — a host blocked on the wire does not drain a pipe, and
  * QEMU would stall on a full one.
  */
-export function qemuArgs(o: BootOptions, accel: QemuAccel, wirePath?: string, consolePath?: string): string[] {
+export function qemuArgs(o: BootOptions, accel: QemuAccel, wirePath?: string, consolePath?: string, memoryPath?: string): string[] {
   return [
-    '-accel', accel.kind, '-cpu', accel.cpu, '-m', '128',
+    '-accel', accel.kind, '-cpu', accel.cpu, '-m', String(RAM_MIB),
+    // guest RAM in a file QEMU shares with the host: the mailbox of the shared-memory transport lies in it
+    ...(memoryPath ? ['-object', `memory-backend-file,id=ram0,size=${RAM_MIB}M,mem-path=${memoryPath},share=on`, '-machine', 'memory-backend=ram0'] : []),
     '-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none',
     '-serial', consolePath ? `file:${consolePath}` : 'stdio', // COM1: the console
     // COM2: the wire; QEMU connects to the host's socket before the guest runs, so nothing is lost
@@ -135,6 +142,8 @@ export interface Session {
   pid: number | undefined;
   /** the fault proxy on the wire, when asked for */
   proxy?: FaultProxy;
+  /** with sharedMemory: the file that holds guest RAM */
+  memory?: string;
 }
 
 /** boots an image and returns at once: with the wire connected when asked */
@@ -146,13 +155,15 @@ export async function start(o: BootOptions): Promise<Session> {
   const consoleFile = new ConsoleFile(join(dir, 'com1.log'));
   // with faults, QEMU connects to the proxy, which connects to the host
   const proxy = o.faults ? await FaultProxy.start(join(dir, 'proxy.sock'), path, o.faults) : undefined;
-  const s = run(o, proxy ? join(dir, 'proxy.sock') : path, consoleFile);
+  const memory = o.sharedMemory ? sharedMemoryFile() : undefined;
+  const s = run(o, proxy ? join(dir, 'proxy.sock') : path, consoleFile, memory?.file);
   let ended = false;
   const result = s.result.finally(() => {
     ended = true;
     wire.close();
     proxy?.close();
     rmSync(dir, { recursive: true, force: true });
+    if (memory) rmSync(memory.dir, { recursive: true, force: true });
   });
   // QEMU connects before the guest runs, or ends without connecting
   while (!wire.waitConnected(0)) {
@@ -162,7 +173,20 @@ export async function start(o: BootOptions): Promise<Session> {
     }
     await new Promise((ok) => setTimeout(ok, 5));
   }
-  return { wire, result, stop: s.stop, pid: s.pid, proxy, pollConsole: () => consoleFile.poll(o.onSerial) };
+  return { wire, result, stop: s.stop, pid: s.pid, proxy, memory: memory?.file, pollConsole: () => consoleFile.poll(o.onSerial) };
+}
+
+/** a file for guest RAM, in /dev/shm where there is one (memory, not disk), made at its size before QEMU opens it */
+function sharedMemoryFile(): { dir: string; file: string } {
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bfx-ram-'));
+  const file = join(dir, 'ram');
+  const fd = openSync(file, 'w');
+  try {
+    ftruncateSync(fd, RAM_MIB << 20);
+  } finally {
+    closeSync(fd);
+  }
+  return { dir, file };
 }
 
 /** COM1 written to a file by the emulator, read in whole lines as they come */
@@ -215,9 +239,9 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   return run(o).result;
 }
 
-function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile): { result: Promise<BootResult>; stop(): void; pid: number | undefined } {
+function run(o: BootOptions, wirePath?: string, consoleFile?: ConsoleFile, memoryPath?: string): { result: Promise<BootResult>; stop(): void; pid: number | undefined } {
   const accel = o.accel ?? detectAccel();
-  const args = qemuArgs(o, accel, wirePath, consoleFile?.path);
+  const args = qemuArgs(o, accel, wirePath, consoleFile?.path, memoryPath);
   const serial: string[] = [];
   let partial = '';
   const line = (l: string) => {

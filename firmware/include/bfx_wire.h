@@ -42,6 +42,8 @@
 #define BFX_WIRE_DONE 0x10u
 /* both: host: u32 n; the firmware runs the root guest through n CPUID exits it answers itself; firmware: u64 exits handled */
 #define BFX_WIRE_BENCH_CPUID 0x11u
+/* both: host: u64 nonce; the firmware writes the mailbox header (with the nonce) and answers u64 its guest-physical address, u32 ring bytes, u32 0; the next frame the host sends, on the mailbox or on the stream, decides the transport */
+#define BFX_WIRE_SHM 0x12u
 
 /* the CRC-32 did not match */
 #define BFX_WIRE_ERROR_BAD_CHECKSUM 1u
@@ -62,5 +64,20 @@
 #define BFX_WIRE_STOP_HALT 1u
 #define BFX_WIRE_STOP_SHUTDOWN 2u
 #define BFX_WIRE_STOP_PROMOTED 3u
+
+#define BFX_MAILBOX_MAGIC 0x73584642u
+#define BFX_MAILBOX_VERSION 0x1u
+#define BFX_MAILBOX_OFF_MAGIC 0x0u
+#define BFX_MAILBOX_OFF_VERSION 0x4u
+#define BFX_MAILBOX_OFF_NONCE 0x8u
+#define BFX_MAILBOX_OFF_RING_BYTES 0x10u
+#define BFX_MAILBOX_OFF_DOWN_HEAD 0x40u
+#define BFX_MAILBOX_OFF_DOWN_TAIL 0x80u
+#define BFX_MAILBOX_OFF_UP_HEAD 0xC0u
+#define BFX_MAILBOX_OFF_UP_TAIL 0x100u
+#define BFX_MAILBOX_OFF_HOST_WAITING 0x140u
+#define BFX_MAILBOX_OFF_DOWN_DATA 0x1000u
+#define BFX_MAILBOX_RING_BYTES 0x4000u
+#define BFX_MAILBOX_BYTES 0x9000u
 
 #endif

@@ -11,6 +11,7 @@
 #include "resources.h"
 #include "run.h"
 #include "serial.h"
+#include "shm.h"
 #include "state.h"
 #include "string.h"
 #include "syscall.h"
@@ -172,6 +173,16 @@ static void on_bench_cpuid(const struct wire_header *h, const uint8_t *p) {
     wire_send(BFX_WIRE_BENCH_CPUID, h->seq, &exits, sizeof exits);
 }
 
+/* SHM: u64 nonce; answered on the stream, then the host's next frame says which road it took */
+static void on_shm(const struct wire_header *h, const uint8_t *p) {
+    if (h->length != 8) { refuse(h->seq, BFX_WIRE_ERROR_BAD_PAYLOAD, 0); return; }
+    if (wire_on_mailbox()) { refuse(h->seq, BFX_WIRE_ERROR_BAD_STATE, "the frames travel through the mailbox already"); return; }
+    uint8_t answer[16];
+    shm_offer(le64(p), answer);
+    wire_send(BFX_WIRE_SHM, h->seq, answer, sizeof answer);
+    wire_listen_both();
+}
+
 _Noreturn void link_serve(void) {
     static uint8_t payload[BFX_WIRE_MAX_PAYLOAD];
     struct wire_header h;
@@ -215,6 +226,7 @@ _Noreturn void link_serve(void) {
             case BFX_WIRE_CPUID: on_cpuid(&h, payload); break;
             case BFX_WIRE_PAGE_WRITE: on_page_write(&h, payload); break;
             case BFX_WIRE_BENCH_CPUID: on_bench_cpuid(&h, payload); break;
+            case BFX_WIRE_SHM: on_shm(&h, payload); break;
             default:
                 refuse(h.seq, BFX_WIRE_ERROR_UNKNOWN_TYPE, 0);
         }

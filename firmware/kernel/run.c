@@ -6,9 +6,12 @@
 #include "string.h"
 #include "wire.h"
 
+/* EXIT: what a handler reads first travels with it; for a CPUID exit that
+ * includes the processor's own answer to the guest's leaf and subleaf,
+ * which a handler that passes CPUID through asks for next */
 static void send_exit(uint16_t ppid, uint16_t vps_id, const struct arch_event *e, uint64_t rip) {
     static const unsigned regs[] = {bf_reg_t_rax, bf_reg_t_rbx, bf_reg_t_rcx, bf_reg_t_rdx, bf_reg_t_rsi, bf_reg_t_rdi};
-    uint8_t p[88];
+    uint8_t p[88 + 16];
     uint32_t zero = 0;
     uint64_t v[10] = {e->reason, e->info1, e->info2};
     for (unsigned i = 0; i < 6; i++) v[3 + i] = arch_reg_read(vps_id, regs[i]);
@@ -17,6 +20,14 @@ static void send_exit(uint16_t ppid, uint16_t vps_id, const struct arch_event *e
     memcpy(p + 2, &vps_id, 2);
     memcpy(p + 4, &zero, 4);
     memcpy(p + 8, v, sizeof v);
+    uint64_t cpuid_exit = arch_id() == BFX_WIRE_ARCH_AMD ? BF_SVM_EXIT_CPUID : BF_VMX_EXIT_CPUID;
+    if (e->reason != cpuid_exit) {
+        wire_send(BFX_WIRE_EXIT, link_seq, p, 88);
+        return;
+    }
+    uint32_t native[4];
+    arch_cpuid((uint32_t)v[3], (uint32_t)v[5], native);
+    memcpy(p + 88, native, sizeof native);
     wire_send(BFX_WIRE_EXIT, link_seq, p, sizeof p);
 }
 

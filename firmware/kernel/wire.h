@@ -1,4 +1,5 @@
-/* Frames to and from the host over COM2 (docs/wire-protocol.md). */
+/* Frames to and from the host over COM2, or through the shared-memory
+ * mailbox once the host has moved there (docs/wire-protocol.md). */
 #ifndef WIRE_H
 #define WIRE_H
 
@@ -18,6 +19,10 @@ struct wire_header {
 _Static_assert(sizeof(struct wire_header) == BFX_WIRE_HEADER_BYTES, "the header is as the protocol says");
 
 void wire_init(void);
+/* after the SHM answer: the next frame, from the mailbox or from COM2, decides the road */
+void wire_listen_both(void);
+/* the frames travel through the mailbox */
+int wire_on_mailbox(void);
 /* bytes as they are, framed or not (the garbage mode sends both) */
 void wire_send_raw(const void *data, uint32_t n);
 void wire_send(uint8_t type, uint32_t seq, const void *payload, uint32_t length);

@@ -43,6 +43,10 @@ ${cpuList()}
   --config <text>   text each extension reads with bfx_config()
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
+  --transport <t>   with --target qemu or bochs: how frames travel after the
+                    handshake: uart (default) or shm (a mailbox in guest RAM
+                    that QEMU shares with the host, far faster; Bochs has
+                    none and stays on the UART, which bfx says)
   --request-timeout <ms>
                     with --target qemu or bochs: how long a syscall waits
                     for the firmware's answer before it fails with
@@ -83,6 +87,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     'max-exits': { type: 'string' },
     budget: { type: 'string' },
     'request-timeout': { type: 'string' },
+    transport: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
@@ -103,6 +108,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const maxExits = integer('max-exits', values['max-exits'], 1, Number.MAX_SAFE_INTEGER);
   const timeout = integer('timeout', values.timeout, 1, 86400);
   const requestTimeout = requestTimeoutOption(values['request-timeout'], target);
+  const transport = oneOf('transport', values.transport, ['uart', 'shm'] as const);
+  if (transport && !emulated(target)) throw new UsageError('--transport is for --target qemu or bochs: the sim is called in-process');
   const budget = integer('budget', values.budget, 0, 86_400_000) ?? DEFAULT_CALLBACK_BUDGET_MS;
   const pools = parsePools(values.pools);
   const guest = values.guest ?? SIM_DEFAULTS.guest;
@@ -136,7 +143,7 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const start = performance.now();
   const opened = await openTarget({
-    target, cpu: cpu?.model, guest, arch, pps, pools, image, requestTimeoutMs: requestTimeout,
+    target, cpu: cpu?.model, guest, arch, pps, pools, image, requestTimeoutMs: requestTimeout, transport,
     timeoutMs: (timeout ?? HOST_DEFAULTS.timeoutMs / 1000) * 1000 + 30_000,
   }, say);
   if ('error' in opened) {

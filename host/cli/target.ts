@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch, Microkernel } from '../backend/microkernel.js';
-import { bootFirmware } from '../backend/remote/boot.js';
+import { bootFirmware, type Transport } from '../backend/remote/boot.js';
 import { RestartableRemote } from '../backend/remote/restartable.js';
 import type { BootResult } from '../../qemu/qemu.js';
 import { BochsCpuError, bochsCpu, BOCHS_CPUS, DEFAULT_BOCHS_CPU, type BochsCpu } from '../../qemu/bochs.js';
@@ -30,6 +30,8 @@ export interface TargetOptions {
   timeoutMs?: number;
   /** with qemu or bochs: how long a syscall waits for the firmware's answer before its caller gets FAILURE_UNKNOWN */
   requestTimeoutMs?: number;
+  /** with qemu or bochs: how frames travel after the handshake */
+  transport?: Transport;
 }
 
 /** the targets that boot our firmware in an emulator */
@@ -88,7 +90,7 @@ export async function openTarget(o: TargetOptions, say: (text: string) => void):
   const bootOne = async () => {
     const target = await bootFirmware({
       emulator, cpu: emulator === 'bochs' ? o.cpu : undefined,
-      image: o.image, guest: o.guest, ...o.pools, timeoutMs: o.timeoutMs,
+      image: o.image, guest: o.guest, ...o.pools, timeoutMs: o.timeoutMs, transport: o.transport,
       timeouts: o.requestTimeoutMs === undefined ? undefined : { requestMs: o.requestTimeoutMs }, logDir: join(ROOT, 'build', `${o.target}-logs`), name: `bfx-run-${process.pid}`,
     });
     return { remote: target.remote, target, end: async () => { await target.shutdown(); } };
@@ -101,6 +103,7 @@ export async function openTarget(o: TargetOptions, say: (text: string) => void):
   }
   // the architecture is the firmware's word: a Bochs model of one vendor, a firmware that serves the other, shows here
   say(`bfx: ${first.remote.hello.name} said hello (${first.remote.hello.arch}) under ${under} after ${Math.round(performance.now() - start)} ms`);
+  if (o.transport === 'shm') say(first.target.transport === 'shm' ? 'bfx: frames travel through shared memory' : `bfx: frames stay on the UART: ${first.target.fallback}`);
   // the microkernel is untrusted: when it goes down, it is booted again by the default restart policy
   const mk = new RestartableRemote(first, bootOne);
   return { mk, qemu: { shutdown: () => mk.current.target.shutdown() } };

@@ -186,6 +186,7 @@ describe('the bench chart of a partial or malformed result', () => {
     expect(Object.fromEntries(missing(p))).toEqual({
       'syscall.write_reg': '<b>bf_vps_op_write_reg against the empty import call</b>: not measured — the result has no syscall.writeRegOverEmpty',
       'cpuid.qemu.uart': '<b>CPUID exits under QEMU TCG (AMD SVM), over the UART</b>: not measured — its entry in cpuidExits has no wasmOverFirmware',
+      'cpuid.qemu.shm': '<b>CPUID exits under QEMU TCG, over shared memory</b>: not measured — the result has no cpuidExits entry for qemu over shm',
       'restart.resume': '<b>a restart with state resume against a cold start</b>: not measured — the result has no restart.warm ms of resume, restart.warm overCold of resume',
       'sim.perSecond': '<b>cpuid exits on the sim, the extension in the host’s thread</b>: not measured — the result has no sim.perSecond',
       'sim.perSecondInWorker': '<b>cpuid exits on the sim, in a worker (--budget)</b>: not measured — the result has no sim.perSecondInWorker',

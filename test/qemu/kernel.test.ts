@@ -124,9 +124,11 @@ class Firmware {
       expect(f.payload.at(-1), 'why ends with a NUL').toBe(0);
       return { kind: 'stopped', vps: v.getUint16(2, true), how: f.payload[4], why: new TextDecoder().decode(f.payload.subarray(6, -1)), console };
     }
-    expect(f.payload.length).toBe(88);
     const q = (i: number) => v.getBigUint64(8 + 8 * i, true);
-    return { kind: 'exit', vps: v.getUint16(2, true), reason: q(0), info1: q(1), info2: q(2), rax: q(3), rbx: q(4), rcx: q(5), rdx: q(6), rsi: q(7), rdi: q(8), rip: q(9), console };
+    // a CPUID exit carries the processor's own answer to the guest's leaf and subleaf
+    expect(f.payload.length).toBe(q(0) === 0x72n ? 104 : 88);
+    const native = f.payload.length === 104 ? [0, 1, 2, 3].map((i) => v.getUint32(88 + 4 * i, true)) : undefined;
+    return { kind: 'exit', vps: v.getUint16(2, true), reason: q(0), info1: q(1), info2: q(2), rax: q(3), rbx: q(4), rcx: q(5), rdx: q(6), rsi: q(7), rdi: q(8), rip: q(9), native, console };
   }
 
   async bye(): Promise<string[]> {
@@ -138,7 +140,7 @@ class Firmware {
 }
 
 type Run =
-  | { kind: 'exit'; vps: number; reason: bigint; info1: bigint; info2: bigint; rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint; rip: bigint; console: string[] }
+  | { kind: 'exit'; vps: number; reason: bigint; info1: bigint; info2: bigint; rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint; rip: bigint; native?: number[]; console: string[] }
   | { kind: 'stopped'; vps: number; how: number; why: string; console: string[] };
 
 const u32s = (...n: number[]): Uint8Array => new Uint8Array(new Uint32Array(n).buffer);
@@ -487,6 +489,9 @@ describe('the firmware microkernel: the root guest under SVM', () => {
       expect(fw.state().pp[0].state, 'exited').toBe(2);
       leaves.push(r.rax);
       rips.push(r.rip);
+      // the answer that came with the exit is the one CPUID gives when asked
+      const asked = fw.link.request(TYPE.CPUID, new Uint8Array(new Uint32Array([Number(r.rax), Number(r.rcx & 0xffffffffn)]).buffer), TYPE.CPUID, 10_000).payload;
+      expect(r.native).toEqual([0, 1, 2, 3].map((i) => new DataView(asked.buffer, asked.byteOffset, 16).getUint32(4 * i, true)));
       fw.ok('bf_vps_op_advance_ip_and_run_current', h, vps);
       expect(fw.ok('bf_vps_op_read_reg', h, vps, bf_reg_t.rip)).toBe(r.rip + 2n);
       r = fw.run();

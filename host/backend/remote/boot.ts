@@ -7,7 +7,8 @@ import { start as startQemu, type BootResult, type QemuAccel, type Session } fro
 import { start as startBochs } from '../../../qemu/bochs.js';
 import type { FaultRule } from '../../../qemu/faults.js';
 import { Link, HELLO_TIMEOUT_MS } from './link.js';
-import { Remote, type RemoteTimeouts } from './remote.js';
+import { Remote, REMOTE_TIMEOUTS, type RemoteTimeouts } from './remote.js';
+import { moveToMailbox } from './shm-wire.js';
 
 export const FIRMWARE_IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
 
@@ -41,11 +42,24 @@ export interface FirmwareTargetOptions {
   logDir?: string;
   /** with qemu: the fault proxy on the wire, with these rules to start with (qemu/faults.ts) */
   faults?: FaultRule[];
+  /**
+   * how frames travel after the handshake (default uart): shm moves them to
+   * a mailbox in guest RAM that QEMU shares with the host, and falls back to
+   * the stream where there is none (Bochs, the fault proxy); the target says
+   * which it got, and why
+   */
+  transport?: Transport;
 }
+
+export type Transport = 'uart' | 'shm';
 
 export interface FirmwareTarget {
   remote: Remote;
   session: Session;
+  /** how the frames travel */
+  transport: Transport;
+  /** when shm was asked for and the stream stayed: why */
+  fallback?: string;
   /** says bye, waits for the emulator to end (stops it after graceMs) and says how it ended */
   shutdown(graceMs?: number): Promise<BootResult>;
 }
@@ -80,7 +94,7 @@ export async function startFirmware(o: FirmwareTargetOptions = {}): Promise<Sess
   if (emulator === 'qemu' && o.cpu !== undefined) throw new Error('cpu is for Bochs only: QEMU runs qemu64,+svm,+npt (or the host\'s own with KVM)');
   return emulator === 'bochs'
     ? startBochs({ ...common, cpu: o.cpu })
-    : startQemu({ ...common, accel: o.accel, faults: o.faults });
+    : startQemu({ ...common, accel: o.accel, faults: o.faults, sharedMemory: o.transport === 'shm' && !o.faults });
 }
 
 export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<FirmwareTarget> {
@@ -98,8 +112,14 @@ export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<Firmw
     }
   };
   let remote: Remote | undefined;
+  let fallback: string | undefined;
   try {
     const hello = link.hello(o.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+    if (o.transport === 'shm') {
+      fallback = session.memory === undefined
+        ? (o.faults ? 'the fault proxy sees the stream only' : `${o.emulator === 'bochs' ? 'Bochs' : 'the emulator'} shares no guest RAM with the host`)
+        : moveToMailbox(link, session.wire!, session.memory, o.timeouts?.requestMs ?? REMOTE_TIMEOUTS.requestMs);
+    }
     remote = new Remote({
       link, pollConsole: session.pollConsole, timeouts: o.timeouts,
       hello: { name: hello.firmware, arch: hello.arch, limits: hello.limits },
@@ -109,5 +129,5 @@ export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<Firmw
     await session.result;
     throw e;
   }
-  return { remote, session, shutdown };
+  return { remote, session, shutdown, transport: o.transport === 'shm' && fallback === undefined ? 'shm' : 'uart', fallback };
 }

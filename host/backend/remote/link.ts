@@ -6,7 +6,7 @@
 // SyncWire, whose worker keeps reading while this thread waits.
 import { FrameReader, encodeFrame, isFrame, messageName, type Frame, type FrameError } from '../../wire/frame.js';
 import { PayloadError, TYPE, describeFail, parseError, parseHello, type Hello, type WireErrorReport } from '../../wire/messages.js';
-import { SyncWireError, type SyncWire } from './sync-wire.js';
+import { SyncWireError, type Pipe } from './sync-wire.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -56,7 +56,12 @@ export class Link {
   /** where CONSOLE frames go as they come: text the firmware prints (its dumps) */
   onConsole: (ppid: number, text: string) => void = () => {};
 
-  constructor(private readonly wire: SyncWire) {}
+  constructor(private wire: Pipe) {}
+
+  /** frames travel through `pipe` from now on (the mailbox, after SHM): nothing may be on its way */
+  reroute(pipe: Pipe): void {
+    this.wire = pipe;
+  }
 
   /** why the link ended, when it did */
   get failed(): LinkError | undefined {

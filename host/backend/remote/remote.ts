@@ -25,6 +25,8 @@ export const REMOTE_TIMEOUTS: RemoteTimeouts = { requestMs: 10_000, runMs: 60_00
 /** the guest registers an EXIT frame carries, in its order */
 const EXIT_REGS = [bf_reg_t.rax, bf_reg_t.rbx, bf_reg_t.rcx, bf_reg_t.rdx, bf_reg_t.rsi, bf_reg_t.rdi, bf_reg_t.rip];
 const EXIT_BYTES = 88;
+/** a CPUID exit's EXIT: then the processor's own answer to the guest's leaf and subleaf */
+const CPUID_EXIT_BYTES = EXIT_BYTES + 16;
 export const SYSCALL_BYTES = 64;
 const RESULT_BYTES = 56;
 const PAGE = 4096;
@@ -44,6 +46,8 @@ interface ExitCache {
   dirty: Map<number, bigint>;
   /** advance_ip_and_run_current answered here, sent with RUN */
   advanceRun: boolean;
+  /** a CPUID exit: the processor's own answer to the guest's leaf and subleaf, for the host's CPUID service */
+  cpuid?: { leaf: number; subleaf: number; answer: [number, number, number, number] };
 }
 
 /** RUN's prelude flag: advance_ip_and_run_current(vpsid) after the writes */
@@ -270,10 +274,16 @@ export class Remote implements Microkernel {
     this.flushConsole();
     const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
     if (f.type === TYPE.EXIT) {
-      if (f.payload.length !== EXIT_BYTES) throw new LinkError(`the firmware sent an EXIT of ${f.payload.length} bytes, not ${EXIT_BYTES}`, 'BAD_PAYLOAD');
+      if (f.payload.length !== EXIT_BYTES && f.payload.length !== CPUID_EXIT_BYTES) throw new LinkError(`the firmware sent an EXIT of ${f.payload.length} bytes, not ${EXIT_BYTES} (or ${CPUID_EXIT_BYTES} for CPUID)`, 'BAD_PAYLOAD');
       const vpsid = v.getUint16(2, true);
       const regs = new Map(EXIT_REGS.map((r, i) => [r, v.getBigUint64(32 + 8 * i, true)]));
       this.cache = { ppid, vpsid, regs, dirty: new Map(), advanceRun: false };
+      if (f.payload.length === CPUID_EXIT_BYTES) {
+        const leaf = Number(BigInt.asUintN(32, regs.get(bf_reg_t.rax)!));
+        const subleaf = Number(BigInt.asUintN(32, regs.get(bf_reg_t.rcx)!));
+        const answer = [0, 1, 2, 3].map((i) => v.getUint32(EXIT_BYTES + 4 * i, true)) as [number, number, number, number];
+        this.cache.cpuid = { leaf, subleaf, answer };
+      }
       return { kind: 'exit', ppid, vpsid, reason: v.getBigUint64(8, true) };
     }
     if (f.payload.length < 7) throw new LinkError(`the firmware sent a STOPPED of ${f.payload.length} bytes; it has at least 7`, 'BAD_PAYLOAD');
@@ -315,6 +325,9 @@ export class Remote implements Microkernel {
   }
 
   cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+    // the processor's answer came with the CPUID exit: the common pass-through handler asks for exactly it
+    const known = this.cache?.cpuid;
+    if (known && known.leaf === leaf >>> 0 && known.subleaf === subleaf >>> 0) return [...known.answer];
     this.flushPending();
     const p = new Uint8Array(8);
     const v = new DataView(p.buffer);

@@ -76,6 +76,14 @@ parentPort.on('message', (m) => {
 
 export class SyncWireError extends Error {}
 
+/** what a Link reads frames from and writes them to: the stream (SyncWire), or the mailbox (ShmWire); reads throw SyncWireError when it is gone */
+export interface Pipe {
+  read(timeoutMs: number): Uint8Array;
+  readAsync(timeoutMs: number): Promise<Uint8Array>;
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
 /** where an implementation listens: a unix socket, or TCP */
 export type WireAddress = { path: string; port?: undefined } | { host: string; port: number; path?: undefined };
 
@@ -98,7 +106,7 @@ export function addressText(a: WireAddress): string {
   return a.path ?? (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
 }
 
-export class SyncWire {
+export class SyncWire implements Pipe {
   private constructor(
     private readonly worker: Worker,
     private readonly control: Int32Array,
