@@ -24,7 +24,13 @@ export function cannotRun(emulator: Emulator): string | undefined {
 
 /** what bootFirmware needs to carry the exits over each transport */
 function overTransport(transport: Transport): Partial<FirmwareTargetOptions> {
-  return { transport };
+  if (transport === 'uart') return { transport };
+  return { transport: 'shm', access: transport === 'shm' ? 'mapped' : 'file' };
+}
+
+/** the transport a booted firmware's frames really take, in the bench's words */
+function taken(t: FirmwareTarget): Transport {
+  return t.transport === 'uart' ? 'uart' : t.access === 'mapped' ? 'shm' : 'shm-file';
 }
 
 /** runs `use` on a booted firmware, then shuts it down; a firmware that does not end cleanly fails the bench */
@@ -127,7 +133,7 @@ export async function cpuidExits(o: CpuidRun): Promise<CpuidExits> {
     const boot = { emulator: o.emulator, guest: `cpuid-loop:${o.exitsWasm}`, timeoutMs: 300_000, ...overTransport(o.transport) };
     await booted(boot, (t) => {
       // a figure for a transport is measured on it, never on the one it fell back to
-      if (t.transport !== o.transport) throw new Error(`bench: asked for ${o.transport}, got ${t.transport}: ${t.fallback}`);
+      if (taken(t) !== o.transport) throw new Error(`bench: asked for ${o.transport}, got ${taken(t)}${t.fallback ? `: ${t.fallback}` : ''}`);
       arch = t.remote.hello.arch;
       fw.push(firmwareRate(t.remote.link, o.exitsFirmware));
       wasm.push(wasmRate(t.remote, cpuid, o.emulator));

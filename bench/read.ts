@@ -117,14 +117,14 @@ const msAsUs = (f: Figure) => spread(f, (x) => whole(x * 1000), ' µs');
 
 const EMULATOR: Record<string, string> = { qemu: 'QEMU TCG', bochs: 'Bochs' };
 const ARCH: Record<string, string> = { amd: 'AMD SVM', intel: 'Intel VMX' };
-const TRANSPORT: Record<string, string> = { uart: 'over the UART', shm: 'over shared memory' };
+const TRANSPORT: Record<string, string> = { uart: 'over the UART', shm: 'over shared memory, mapped', 'shm-file': 'over shared memory, through the file (no native code)' };
 const named = (table: Record<string, string>, key: string) => table[key] ?? key;
 
 /** what a complete run of today's bench shows, so that a result without one says it is missing */
 const EXPECTED = {
   emulators: ['qemu', 'bochs'],
   /** emulator and transport of each CPUID ratio */
-  cpuid: [['qemu', 'uart'], ['qemu', 'shm'], ['bochs', 'uart']],
+  cpuid: [['qemu', 'uart'], ['qemu', 'shm'], ['qemu', 'shm-file'], ['bochs', 'uart']],
   states: ['fresh', 'checkpoint', 'resume'],
 };
 

@@ -24,8 +24,12 @@ export function met(median: number, t: Target): boolean {
 }
 
 export type Emulator = 'qemu' | 'bochs';
-/** how an exit reaches the host: the emulated UART, and soon shared memory (QEMU only) */
-export type Transport = 'uart' | 'shm';
+/**
+ * how an exit reaches the host: the emulated UART, or shared memory (QEMU
+ * only) with the mailbox mapped by the native mapper (shm) or read and
+ * written through the file, pure JavaScript (shm-file)
+ */
+export type Transport = 'uart' | 'shm' | 'shm-file';
 
 export interface BenchResult {
   version: typeof BENCH_VERSION;

@@ -35,6 +35,8 @@ const RESULT: BenchResult = {
     { emulator: 'qemu', arch: 'amd', transport: 'uart', wasmPerSecond: f(768), firmwarePerSecond: f(60_000), wasmOverFirmware: f(0.0128), exitsWasm: 400, exitsFirmware: 20_000, boots: 3 },
     { emulator: 'qemu', arch: 'amd', transport: 'shm', wasmPerSecond: f(39_000), firmwarePerSecond: f(60_000), wasmOverFirmware: f(0.65), target: 0.6, exitsWasm: 20_000, exitsFirmware: 20_000, boots: 3 },
     { emulator: 'bochs', arch: 'intel', transport: 'uart', wasmPerSecond: f(240), firmwarePerSecond: f(45_500), wasmOverFirmware: f(0.0053), exitsWasm: 200, exitsFirmware: 20_000, boots: 3 },
+    // one that misses its target, to see it said so
+    { emulator: 'qemu', arch: 'amd', transport: 'shm-file', wasmPerSecond: f(24_000), firmwarePerSecond: f(60_000), wasmOverFirmware: f(0.4), target: 0.6, exitsWasm: 20_000, exitsFirmware: 20_000, boots: 3 },
   ],
   restart: {
     coldStartMs: f(26.5),
@@ -56,6 +58,7 @@ const RATIOS = [
   { id: 'cpuid.qemu.uart', median: 0.0128, words: ['1.28% of the firmware’s rate', 'no target', 'in WebAssembly 768 /s', 'in the firmware 60,000 /s', 'QEMU TCG (AMD SVM), over the UART'] },
   { id: 'cpuid.qemu.shm', median: 0.65, target: 0.6, sense: 'at-least', met: true, words: ['65.0% of the firmware’s rate', 'target ≥ 60%: met', 'in WebAssembly 39,000 /s', 'over shared memory'] },
   { id: 'cpuid.bochs.uart', median: 0.0053, words: ['0.530% of the firmware’s rate', 'in WebAssembly 240 /s', 'in the firmware 45,500 /s', 'Bochs (Intel VMX), over the UART'] },
+  { id: 'cpuid.qemu.shm-file', median: 0.4, target: 0.6, sense: 'at-least', met: false, words: ['40.0% of the firmware’s rate', 'target ≥ 60%: NOT met', 'in WebAssembly 24,000 /s', 'through the file (no native code)'] },
   { id: 'restart.fresh', median: 0.0154, target: 0.1, sense: 'below', met: true, words: ['0.0154 of a cold start', 'target < 0.1: met', 'restart 410 µs', 'cold start 26,500 µs', '600 restarts'] },
   { id: 'restart.checkpoint', median: 0.0105, target: 0.1, sense: 'below', met: true, words: ['0.0105 of a cold start', 'target < 0.1: met'] },
   { id: 'restart.resume', median: 0.12, target: 0.1, sense: 'below', met: false, words: ['0.120 of a cold start', 'target < 0.1: NOT met', 'restart 3,200 µs'] },
@@ -186,7 +189,8 @@ describe('the bench chart of a partial or malformed result', () => {
     expect(Object.fromEntries(missing(p))).toEqual({
       'syscall.write_reg': '<b>bf_vps_op_write_reg against the empty import call</b>: not measured — the result has no syscall.writeRegOverEmpty',
       'cpuid.qemu.uart': '<b>CPUID exits under QEMU TCG (AMD SVM), over the UART</b>: not measured — its entry in cpuidExits has no wasmOverFirmware',
-      'cpuid.qemu.shm': '<b>CPUID exits under QEMU TCG, over shared memory</b>: not measured — the result has no cpuidExits entry for qemu over shm',
+      'cpuid.qemu.shm': '<b>CPUID exits under QEMU TCG, over shared memory, mapped</b>: not measured — the result has no cpuidExits entry for qemu over shm',
+      'cpuid.qemu.shm-file': '<b>CPUID exits under QEMU TCG, over shared memory, through the file (no native code)</b>: not measured — the result has no cpuidExits entry for qemu over shm-file',
       'restart.resume': '<b>a restart with state resume against a cold start</b>: not measured — the result has no restart.warm ms of resume, restart.warm overCold of resume',
       'sim.perSecond': '<b>cpuid exits on the sim, the extension in the host’s thread</b>: not measured — the result has no sim.perSecond',
       'sim.perSecondInWorker': '<b>cpuid exits on the sim, in a worker (--budget)</b>: not measured — the result has no sim.perSecondInWorker',

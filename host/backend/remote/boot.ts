@@ -8,7 +8,8 @@ import { start as startBochs } from '../../../qemu/bochs.js';
 import type { FaultRule } from '../../../qemu/faults.js';
 import { Link, HELLO_TIMEOUT_MS } from './link.js';
 import { Remote, REMOTE_TIMEOUTS, type RemoteTimeouts } from './remote.js';
-import { moveToMailbox } from './shm-wire.js';
+import type { Access } from './mailbox-access.js';
+import { moveToMailbox, ShmWire } from './shm-wire.js';
 
 export const FIRMWARE_IMAGE = join(ROOT, 'firmware', 'build', 'bfx.elf');
 
@@ -49,6 +50,8 @@ export interface FirmwareTargetOptions {
    * which it got, and why
    */
   transport?: Transport;
+  /** with shm: how the host reaches the mailbox (default mapped, where the native mapper was built; else file) */
+  access?: Access;
 }
 
 export type Transport = 'uart' | 'shm';
@@ -60,6 +63,8 @@ export interface FirmwareTarget {
   transport: Transport;
   /** when shm was asked for and the stream stayed: why */
   fallback?: string;
+  /** with shm: how the host reaches the mailbox */
+  access?: Access;
   /** says bye, waits for the emulator to end (stops it after graceMs) and says how it ended */
   shutdown(graceMs?: number): Promise<BootResult>;
 }
@@ -118,7 +123,7 @@ export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<Firmw
     if (o.transport === 'shm') {
       fallback = session.memory === undefined
         ? (o.faults ? 'the fault proxy sees the stream only' : `${o.emulator === 'bochs' ? 'Bochs' : 'the emulator'} shares no guest RAM with the host`)
-        : moveToMailbox(link, session.wire!, session.memory, o.timeouts?.requestMs ?? REMOTE_TIMEOUTS.requestMs);
+        : moveToMailbox(link, session.wire!, session.memory, o.timeouts?.requestMs ?? REMOTE_TIMEOUTS.requestMs, o.access);
     }
     remote = new Remote({
       link, pollConsole: session.pollConsole, timeouts: o.timeouts,
@@ -129,5 +134,6 @@ export async function bootFirmware(o: FirmwareTargetOptions = {}): Promise<Firmw
     await session.result;
     throw e;
   }
-  return { remote, session, shutdown, transport: o.transport === 'shm' && fallback === undefined ? 'shm' : 'uart', fallback };
+  const pipe = link.pipe;
+  return { remote, session, shutdown, transport: pipe instanceof ShmWire ? 'shm' : 'uart', fallback, access: pipe instanceof ShmWire ? pipe.access.kind : undefined };
 }

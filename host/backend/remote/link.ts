@@ -63,6 +63,11 @@ export class Link {
     this.wire = pipe;
   }
 
+  /** what the frames travel through now */
+  get pipe(): Pipe {
+    return this.wire;
+  }
+
   /** why the link ended, when it did */
   get failed(): LinkError | undefined {
     return this.failure;

@@ -1,14 +1,15 @@
 // The shared-memory transport (docs/wire-protocol.md, "The shared-memory
 // transport"): the same frames as the stream, through two byte rings in the
-// firmware's memory, which QEMU keeps in a file the host reads and writes
-// (pread/pwrite, about a µs each: no native code). The stream stays open
+// firmware's memory, which QEMU keeps in a file the host maps or reads and
+// writes (mailbox-access.ts). The stream stays open
 // for the doorbell: a host that has polled long enough sleeps on it, and
 // the firmware rings it after a frame while the host says it sleeps.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mailbox as M } from '../../../abi/wire.js';
 import { TYPE } from '../../wire/messages.js';
 import type { Link } from './link.js';
+import { openMailbox, type Access, type MailboxAccess } from './mailbox-access.js';
 import { SyncWireError, type Pipe, type SyncWire } from './sync-wire.js';
 
 /** how long a reader polls the ring before it sleeps on the doorbell: an answer the firmware makes at once comes well within it */
@@ -17,64 +18,59 @@ const SPIN_MS = 0.2;
 const NAP_MS = 20;
 
 export class ShmWire implements Pipe {
-  private readonly word = Buffer.alloc(4);
-  private readonly ring: number;
+  private readonly ring = M.RING_BYTES;
   private downHead = 0;
   /** the firmware's down tail as last read: room is known without reading it each time */
   private downTail = 0;
   private upTail = 0;
+  /** the up tail the firmware has been told */
+  private upTold = 0;
   private waiting = false;
   private closed = false;
 
   constructor(
-    private readonly fd: number,
-    /** the mailbox's offset in the file: its guest-physical address */
-    private readonly base: number,
+    /** the mailbox, mapped or through the file */
+    readonly access: MailboxAccess,
     private readonly doorbell: SyncWire,
-  ) {
-    this.ring = M.RING_BYTES;
-  }
+  ) {}
 
-  private get(offset: number): number {
-    readSync(this.fd, this.word, 0, 4, this.base + offset);
-    return this.word.readUInt32LE(0);
-  }
-
-  private set(offset: number, value: number): void {
-    this.word.writeUInt32LE(value >>> 0, 0);
-    writeSync(this.fd, this.word, 0, 4, this.base + offset);
-  }
-
-  /** bytes into a ring at a free-running count, in one or two pieces */
-  private put(data: number, count: number, bytes: Uint8Array): void {
+  /** bytes into the down ring at a free-running count, in one or two pieces */
+  private put(count: number, bytes: Uint8Array): void {
     const at = count % this.ring;
     const first = Math.min(bytes.length, this.ring - at);
-    writeSync(this.fd, bytes, 0, first, this.base + data + at);
-    if (first < bytes.length) writeSync(this.fd, bytes, first, bytes.length - first, this.base + data);
+    this.access.write(M.OFF_DOWN_DATA + at, bytes, 0, first);
+    if (first < bytes.length) this.access.write(M.OFF_DOWN_DATA, bytes, first, bytes.length - first);
   }
 
   /** what the up ring holds now; undefined when nothing */
   private take(): Uint8Array | undefined {
     if (this.closed) throw new SyncWireError('the wire closed');
-    const head = this.get(M.OFF_UP_HEAD);
-    const n = (head - this.upTail) >>> 0;
+    const n = (this.access.get(M.OFF_UP_HEAD) - this.upTail) >>> 0;
     if (n === 0) return undefined;
     if (n > this.ring) throw new SyncWireError(`the firmware's up head says ${n} bytes wait in a ring of ${this.ring}: the mailbox is not one`);
-    const out = Buffer.alloc(n);
+    const out = new Uint8Array(n);
     const data = M.OFF_DOWN_DATA + this.ring;
     const at = this.upTail % this.ring;
     const first = Math.min(n, this.ring - at);
-    readSync(this.fd, out, 0, first, this.base + data + at);
-    if (first < n) readSync(this.fd, out, first, n - first, this.base + data);
+    this.access.read(data + at, out, 0, first);
+    if (first < n) this.access.read(data, out, first, n - first);
     this.upTail = (this.upTail + n) >>> 0;
-    this.set(M.OFF_UP_TAIL, this.upTail);
+    // the firmware needs the tail only for room: told when half the ring is taken, and before the host sleeps
+    if (((this.upTail - this.upTold) >>> 0) >= this.ring / 2) this.tell();
     return out;
   }
 
+  private tell(): void {
+    if (this.upTold === this.upTail) return;
+    this.access.set(M.OFF_UP_TAIL, this.upTail);
+    this.upTold = this.upTail;
+  }
+
   private sleeping(on: boolean): void {
+    if (on) this.tell();
     if (this.waiting === on) return;
     this.waiting = on;
-    this.set(M.OFF_HOST_WAITING, on ? 1 : 0);
+    this.access.set(M.OFF_HOST_WAITING, on ? 1 : 0);
   }
 
   /** polls, then sleeps on the doorbell; the bytes, or empty after timeoutMs; throws when the stream closed */
@@ -125,18 +121,18 @@ export class ShmWire implements Pipe {
     if (bytes.length > this.ring) throw new SyncWireError(`${bytes.length} bytes do not fit a ring of ${this.ring}`);
     const deadline = performance.now() + 10_000;
     while (((this.downHead - this.downTail) >>> 0) + bytes.length > this.ring) {
-      this.downTail = this.get(M.OFF_DOWN_TAIL);
+      this.downTail = this.access.get(M.OFF_DOWN_TAIL);
       if (performance.now() > deadline) throw new SyncWireError('the firmware has taken nothing from the mailbox for 10 s');
     }
-    this.put(M.OFF_DOWN_DATA, this.downHead, bytes);
+    this.put(this.downHead, bytes);
     this.downHead = (this.downHead + bytes.length) >>> 0;
-    this.set(M.OFF_DOWN_HEAD, this.downHead);
+    this.access.set(M.OFF_DOWN_HEAD, this.downHead);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    this.access.close();
     this.doorbell.close();
   }
 }
@@ -146,7 +142,7 @@ export class ShmWire implements Pipe {
  * firmware for it (SHM), and checks that the file holds it there, nonce
  * and all. Undefined when moved; else why not, and the stream stays.
  */
-export function moveToMailbox(link: Link, stream: SyncWire, file: string, timeoutMs: number): string | undefined {
+export function moveToMailbox(link: Link, stream: SyncWire, file: string, timeoutMs: number, want: Access = 'mapped'): string | undefined {
   const nonce = randomBytes(8);
   let answer: Uint8Array;
   try {
@@ -160,15 +156,17 @@ export function moveToMailbox(link: Link, stream: SyncWire, file: string, timeou
   const phys = Number(v.getBigUint64(0, true));
   const ring = v.getUint32(8, true);
   if (ring !== M.RING_BYTES) return `the firmware's rings are ${ring} bytes, not ${M.RING_BYTES}`;
-  const fd = openSync(file, 'r+');
-  const header = Buffer.alloc(24);
-  readSync(fd, header, 0, 24, phys);
-  const found = header.readUInt32LE(M.OFF_MAGIC) === M.MAGIC && header.readUInt32LE(M.OFF_VERSION) === M.VERSION
-    && header.subarray(M.OFF_NONCE, M.OFF_NONCE + 8).equals(nonce) && header.readUInt32LE(M.OFF_RING_BYTES) === ring;
+  if (phys % 4096 !== 0 || phys + M.BYTES > statSync(file).size) return `the firmware's mailbox at ${phys.toString(16)} is not a page of ${file}`;
+  const access = openMailbox(file, phys, M.BYTES, want);
+  const header = new Uint8Array(24);
+  access.read(0, header, 0, 24);
+  const h = Buffer.from(header.buffer);
+  const found = h.readUInt32LE(M.OFF_MAGIC) === M.MAGIC && h.readUInt32LE(M.OFF_VERSION) === M.VERSION
+    && h.subarray(M.OFF_NONCE, M.OFF_NONCE + 8).equals(nonce) && h.readUInt32LE(M.OFF_RING_BYTES) === ring;
   if (!found) {
-    closeSync(fd);
+    access.close();
     return `no mailbox with the host's nonce at ${phys.toString(16)} of ${file}: the file is not this guest's RAM`;
   }
-  link.reroute(new ShmWire(fd, phys, stream));
+  link.reroute(new ShmWire(access, stream));
   return undefined;
 }
