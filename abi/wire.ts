@@ -69,6 +69,12 @@ export const mailbox = {
   BYTES: 4096 + 2 * 16384,
 } as const;
 
+/** EXIT's flags (its u32 at offset 4) */
+export const exitFlags = {
+  /** the guest wrote to the console (COM1) since the last EXIT: the host reads the console's file now */
+  CONSOLE: 1,
+} as const;
+
 /** how a STOPPED guest stopped */
 export const stops = { HALT: 1, SHUTDOWN: 2, PROMOTED: 3 } as const;
 

@@ -53,7 +53,8 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     emit({ event: 'session', session: n, state: 'connected' });
     let s: Session;
     try {
-      s = await startFirmware({ emulator: o.emulator, cpu: o.cpu, image: o.image, timeoutMs: o.timeoutMs, logDir: o.logDir, name: `bfx-serve-${n}` });
+      // the client speaks to the stream: the wire's bytes are what is relayed
+      s = await startFirmware({ emulator: o.emulator, cpu: o.cpu, image: o.image, timeoutMs: o.timeoutMs, logDir: o.logDir, name: `bfx-serve-${n}`, transport: 'uart' });
     } catch (e) {
       client.destroy();
       emit({ event: 'session', session: n, state: 'ended', verdict: 'error', ms: performance.now() - t0, why: e instanceof Error ? e.message : String(e) });

@@ -1,5 +1,5 @@
 // Emits firmware/include/bfx_wire.h from abi/wire.ts.
-import { archs, errors, frame, mailbox, messages, stops } from '../wire.js';
+import { archs, errors, exitFlags, frame, mailbox, messages, stops } from '../wire.js';
 import { banner, hex } from './names.js';
 
 export function emitWireC(): string {
@@ -13,6 +13,8 @@ export function emitWireC(): string {
   for (const [k, v] of Object.entries(archs)) L.push(`#define BFX_WIRE_ARCH_${k.toUpperCase()} ${v}u`);
   L.push('');
   for (const [k, v] of Object.entries(stops)) L.push(`#define BFX_WIRE_STOP_${k} ${v}u`);
+  L.push('');
+  for (const [k, v] of Object.entries(exitFlags)) L.push(`#define BFX_WIRE_EXIT_${k} ${v}u`);
   L.push('');
   for (const [k, v] of Object.entries(mailbox)) L.push(`#define BFX_MAILBOX_${k} ${hex(BigInt(v))}u`);
   L.push('', '#endif', '');

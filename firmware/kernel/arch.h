@@ -66,6 +66,10 @@ void arch_run(uint16_t vps, int promoted, struct arch_event *e);
 /* The control-block fields worth printing in a dump: calls line() for each. */
 void arch_dump(uint16_t vps, void (*line)(const char *name, uint64_t value));
 
+/* The guest wrote to the console (COM1) since the last call; clears it.
+ * An EXIT says so, and the host reads the console's file only then. */
+int arch_console_written(void);
+
 /* CPUID as this processor answers it natively (for the host's bfx_cpuid). */
 void arch_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

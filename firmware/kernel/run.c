@@ -12,13 +12,13 @@
 static void send_exit(uint16_t ppid, uint16_t vps_id, const struct arch_event *e, uint64_t rip) {
     static const unsigned regs[] = {bf_reg_t_rax, bf_reg_t_rbx, bf_reg_t_rcx, bf_reg_t_rdx, bf_reg_t_rsi, bf_reg_t_rdi};
     uint8_t p[88 + 16];
-    uint32_t zero = 0;
+    uint32_t flags = arch_console_written() ? BFX_WIRE_EXIT_CONSOLE : 0;
     uint64_t v[10] = {e->reason, e->info1, e->info2};
     for (unsigned i = 0; i < 6; i++) v[3 + i] = arch_reg_read(vps_id, regs[i]);
     v[9] = rip;
     memcpy(p, &ppid, 2);
     memcpy(p + 2, &vps_id, 2);
-    memcpy(p + 4, &zero, 4);
+    memcpy(p + 4, &flags, 4);
     memcpy(p + 8, v, sizeof v);
     uint64_t cpuid_exit = arch_id() == BFX_WIRE_ARCH_AMD ? BF_SVM_EXIT_CPUID : BF_VMX_EXIT_CPUID;
     if (e->reason != cpuid_exit) {

@@ -44,9 +44,10 @@ ${cpuList()}
   --max-exits <n>   stop after n VM exits in all (default 10000000)
   --timeout <s>     stop resuming guests after s seconds (default 600)
   --transport <t>   with --target qemu or bochs: how frames travel after the
-                    handshake: uart (default) or shm (a mailbox in guest RAM
-                    that QEMU shares with the host, far faster; Bochs has
-                    none and stays on the UART, which bfx says)
+                    handshake: shm (a mailbox in guest RAM that QEMU shares
+                    with the host; the default under QEMU) or uart (the
+                    default under Bochs, which has no shared RAM: asked for
+                    shm, it stays on the UART and says so)
   --request-timeout <ms>
                     with --target qemu or bochs: how long a syscall waits
                     for the firmware's answer before it fails with

@@ -103,7 +103,8 @@ export async function openTarget(o: TargetOptions, say: (text: string) => void):
   }
   // the architecture is the firmware's word: a Bochs model of one vendor, a firmware that serves the other, shows here
   say(`bfx: ${first.remote.hello.name} said hello (${first.remote.hello.arch}) under ${under} after ${Math.round(performance.now() - start)} ms`);
-  if (o.transport === 'shm') say(first.target.transport === 'shm' ? 'bfx: frames travel through shared memory' : `bfx: frames stay on the UART: ${first.target.fallback}`);
+  if (first.target.transport === 'shm') say(`bfx: frames travel through shared memory (${first.target.access === 'mapped' ? 'mapped' : 'through the file: the native mapper was not built'})`);
+  else if (o.transport === 'shm') say(`bfx: frames stay on the UART: ${first.target.fallback}`);
   // the microkernel is untrusted: when it goes down, it is booted again by the default restart policy
   const mk = new RestartableRemote(first, bootOne);
   return { mk, qemu: { shutdown: () => mk.current.target.shutdown() } };

@@ -5,7 +5,7 @@
 // why, so that a case needing that does not apply to it instead of lying.
 import { join } from 'node:path';
 import type { Arch, Microkernel } from '../backend/microkernel.js';
-import { bootFirmware, type Emulator, type FirmwareTarget, type Transport } from '../backend/remote/boot.js';
+import { bootFirmware, transportOf, type Emulator, type FirmwareTarget, type Transport } from '../backend/remote/boot.js';
 import { connectRemote, type Connection } from '../backend/remote/connect.js';
 import { addressText, parseAddress } from '../backend/remote/sync-wire.js';
 import { Sim, type SimOptions } from '../backend/sim/sim.js';
@@ -61,7 +61,7 @@ export interface FirmwareOptions {
   cpu?: string;
   /** a multiboot image that speaks the wire protocol (default: bfx's firmware) */
   image?: string;
-  /** how frames travel (default uart); shm must be had, not fallen back from */
+  /** how frames travel (default: shm under QEMU, uart under Bochs); shm must be had, not fallen back from */
   transport?: Transport;
 }
 
@@ -99,7 +99,8 @@ export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
       if (no) throw new Error(`the ${name} backend cannot be asked for ${no}`);
       const target = await bootFirmware({ ...rest, emulator, cpu: cpu?.model, image: o.image, transport: o.transport, logDir: join(ROOT, 'build', `${name}-logs`) });
       targets.set(target.remote, target);
-      if (o.transport === 'shm' && target.transport !== 'shm') {
+      // the shared-memory transport, asked for or QEMU's default, is had or the case does not run on a backend that says it is there
+      if (transportOf({ emulator, transport: o.transport }) === 'shm' && target.transport !== 'shm') {
         await target.shutdown();
         throw new Error(`the ${name} backend was asked for the shared-memory transport and got the stream: ${target.fallback}`);
       }

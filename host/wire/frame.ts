@@ -29,9 +29,14 @@ export function messageName(type: number): string {
 }
 
 export function encodeFrame(type: number, seq: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return encodeFrameInto(new Uint8Array(F.HEADER_BYTES + payload.length), type, seq, payload);
+}
+
+/** the frame written at the start of `out` (which must hold it): the bytes it takes there */
+export function encodeFrameInto(into: Uint8Array, type: number, seq: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (payload.length > F.MAX_PAYLOAD) throw new Error(`wire: a ${payload.length}-byte payload is longer than ${F.MAX_PAYLOAD}`);
-  const out = new Uint8Array(F.HEADER_BYTES + payload.length);
-  const v = new DataView(out.buffer);
+  const out = into.subarray(0, F.HEADER_BYTES + payload.length);
+  const v = new DataView(out.buffer, out.byteOffset, out.length);
   v.setUint32(0, F.MAGIC, true);
   v.setUint8(4, F.VERSION);
   v.setUint8(5, type);
@@ -58,7 +63,7 @@ function findMagic(buf: Uint8Array, start: number): number {
 const GARBAGE_REPORT = 64;
 
 export class FrameReader {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   /** bytes skipped since the last frame, named once when the next frame starts */
   private junk = 0;
   private sample = '';
@@ -72,10 +77,15 @@ export class FrameReader {
 
   /** the frames and problems the bytes so far make, in order */
   push(chunk: Uint8Array): (Frame | FrameError)[] {
-    const joined = new Uint8Array(this.buf.length + chunk.length);
-    joined.set(this.buf);
-    joined.set(chunk, this.buf.length);
-    this.buf = joined;
+    if (this.buf.length === 0) {
+      // the common case, a chunk of whole frames: read where it lies (payloads are copied out)
+      this.buf = chunk;
+    } else {
+      const joined = new Uint8Array(this.buf.length + chunk.length);
+      joined.set(this.buf);
+      joined.set(chunk, this.buf.length);
+      this.buf = joined;
+    }
     const out: (Frame | FrameError)[] = [];
     for (;;) {
       const at = findMagic(this.buf, 0);
@@ -114,7 +124,8 @@ export class FrameReader {
         continue;
       }
       if (this.buf.length < F.HEADER_BYTES + length) return out;
-      const payload = this.buf.slice(F.HEADER_BYTES, F.HEADER_BYTES + length);
+      // the bytes a reader is given are its own (pipes hand over fresh arrays), so a payload can stay where it lies
+      const payload = this.buf.subarray(F.HEADER_BYTES, F.HEADER_BYTES + length);
       const want = crc32(payload, crc32(this.buf.subarray(0, F.CRC_COVERS)));
       if (want !== crc) {
         drop('BAD_CHECKSUM', `${messageName(type)} seq ${seq}: checksum 0x${crc.toString(16)}, but its bytes sum to 0x${want.toString(16)}`);

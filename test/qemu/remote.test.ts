@@ -40,7 +40,8 @@ describe('the remote backend', () => {
     async (lie) => {
       const name = `bfx-test-bad-${lie}-${process.pid}`;
       // junk followed by nothing is known for what it is when the answer's time is up
-      const target = await bootQemu({ mode: `wire-bad ${lie}`, name, timeouts: { requestMs: 1000 } });
+      // on the stream: this firmware would answer SHM with its lie too, and the boot, not the syscall, would fail
+      const target = await bootQemu({ mode: `wire-bad ${lie}`, name, timeouts: { requestMs: 1000 }, transport: 'uart' });
       expect(qemuRunning(name), 'the QEMU is found while it runs').toBe(true);
       const host = new Host(target.remote);
       host.add(await cpuid());
@@ -56,7 +57,7 @@ describe('the remote backend', () => {
   );
 
   it('a firmware that takes an exception: its FAIL frame ends the link, naming the exception', async () => {
-    const target = await bootQemu({ mode: 'wire-fault' });
+    const target = await bootQemu({ mode: 'wire-fault', transport: 'uart' });
     const host = new Host(target.remote);
     host.add(await cpuid());
     host.run();

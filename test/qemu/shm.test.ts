@@ -2,7 +2,8 @@
 // a mailbox in guest RAM that QEMU keeps in a file the host reads and
 // writes; where there is no such file (Bochs, the fault proxy) or the file
 // does not hold the mailbox, the stream stays, and the target says why.
-// The conformance catalogue on it is catalogue.qemu-shm.test.ts.
+// It is QEMU's default: the conformance catalogue on it is
+// catalogue.qemu.test.ts, and on the UART catalogue.qemu-uart.test.ts.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe.concurrent('the shared-memory transport', () => {
   });
 
   it('a file that does not hold the mailbox: the host says why and the frames stay on the UART', async ({ expect }) => {
-    const t = await bootFirmware({ timeoutMs: 60_000 });
+    const t = await bootFirmware({ transport: 'uart', timeoutMs: 60_000 });
     try {
       const other = join(tmp, 'not-ram');
       writeFileSync(other, Buffer.alloc(1 << 23)); // larger than the image: the mailbox's page is in it, without the mailbox
@@ -93,7 +94,7 @@ describe.concurrent('the shared-memory transport', () => {
   it('bfx run --transport shm: the cpuid example answers a thousand CPUIDs through the mailbox', async ({ expect }) => {
     const r = await bfx(['run', 'extensions/cpuid', '--target', 'qemu', '--transport', 'shm', '--guest', 'cpuid-loop:1000']);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('bfx: frames travel through shared memory');
+    expect(r.stderr).toContain('bfx: frames travel through shared memory (mapped)');
     expect(r.stdout).toMatch(/guest0 +\| cpuid-loop done: signature=BfxHyperWasm/);
     expect(r.stdout).toMatch(/exits handled: cpuid \(0x72\) ×1000\b/);
   });

@@ -4,9 +4,10 @@
 // says so. Such an error ends the link: the host cannot trust what follows.
 // Calls block (a syscall from WebAssembly must): the bytes come through a
 // SyncWire, whose worker keeps reading while this thread waits.
-import { FrameReader, encodeFrame, isFrame, messageName, type Frame, type FrameError } from '../../wire/frame.js';
+import { FrameReader, encodeFrameInto, isFrame, messageName, type Frame, type FrameError } from '../../wire/frame.js';
 import { PayloadError, TYPE, describeFail, parseError, parseHello, type Hello, type WireErrorReport } from '../../wire/messages.js';
 import { SyncWireError, type Pipe } from './sync-wire.js';
+import { frame as F } from '../../../abi/wire.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -30,8 +31,12 @@ function keep(list: Frame[], f: Frame): boolean {
   return full;
 }
 
+/** what a wait is for: words, or the request whose answer it is (put into words only when it fails) */
+type Awaited = string | { type: number; seq: number };
+
 export class Link {
   private readonly reader = new FrameReader();
+  private readonly outgoing = new Uint8Array(F.HEADER_BYTES + F.MAX_PAYLOAD);
   /** frames read that nobody has asked for yet */
   private readonly queue: Frame[] = [];
   private nextSeq = 1;
@@ -145,7 +150,7 @@ export class Link {
   }
 
   /** the first frame of one of `types` (and `seq`, when given) within timeoutMs; an ERROR naming seq refuses it */
-  private expect(types: number | readonly number[], seq: number | undefined, timeoutMs: number, what: string): Frame {
+  private expect(types: number | readonly number[], seq: number | undefined, timeoutMs: number, what: Awaited): Frame {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const f = this.found(types, seq, deadline, timeoutMs, what);
@@ -154,7 +159,7 @@ export class Link {
     }
   }
 
-  private async expectAsync(types: number | readonly number[], seq: number, timeoutMs: number, what: string): Promise<Frame> {
+  private async expectAsync(types: number | readonly number[], seq: number, timeoutMs: number, what: Awaited): Promise<Frame> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const f = this.found(types, seq, deadline, timeoutMs, what);
@@ -164,10 +169,14 @@ export class Link {
   }
 
   /** the frame awaited when it has come; throws when it never will */
-  private found(types: number | readonly number[], seq: number | undefined, deadline: number, timeoutMs: number, what: string): Frame | undefined {
+  private found(types: number | readonly number[], seq: number | undefined, deadline: number, timeoutMs: number, awaited: Awaited): Frame | undefined {
+    // the common case first, without a closure or an array: the answer is the one frame queued
+    const q = this.queue;
+    if (q.length === 1 && (seq === undefined || q[0].seq === seq) && (typeof types === 'number' ? q[0].type === types : types.includes(q[0].type))) return q.pop();
     const wanted = typeof types === 'number' ? [types] : types;
-    const i = this.queue.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
-    if (i >= 0) return this.queue.splice(i, 1)[0];
+    const i = q.findIndex((f) => wanted.includes(f.type) && (seq === undefined || f.seq === seq));
+    if (i >= 0) return q.splice(i, 1)[0];
+    const what = typeof awaited === 'string' ? awaited : `no answer to ${messageName(awaited.type)} ${awaited.seq}`;
     const wrong = seq === undefined ? -1 : this.queue.findIndex((f) => f.seq === seq);
     if (wrong >= 0) {
       // its answer, of a type that answers something else: the request fails; the link stays up
@@ -187,7 +196,8 @@ export class Link {
   send(type: number, payload?: Uint8Array): number {
     if (this.failure) throw this.failure;
     const seq = this.nextSeq++;
-    this.wire.write(encodeFrame(type, seq, payload));
+    // one buffer for every frame sent: a pipe copies what it is given before write returns
+    this.wire.write(encodeFrameInto(this.outgoing, type, seq, payload));
     this.sent.set(type, (this.sent.get(type) ?? 0) + 1);
     return seq;
   }
@@ -222,7 +232,7 @@ export class Link {
     const seq = this.send(type, payload);
     this.outstanding.add(seq);
     try {
-      return this.expect(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+      return this.expect(answer, seq, timeoutMs, { type, seq });
     } catch (e) {
       throw this.givenUp(e, seq);
     } finally {
@@ -233,6 +243,7 @@ export class Link {
   /** the request is over: another frame of its seq that comes is unsolicited (a duplicate) */
   private answered(seq: number): void {
     this.outstanding.delete(seq);
+    if (!this.queue.length) return;
     for (let i = this.queue.findIndex((f) => f.seq === seq); i >= 0; i = this.queue.findIndex((f) => f.seq === seq)) {
       this.keepUnsolicited(this.queue.splice(i, 1)[0]);
     }
@@ -251,7 +262,7 @@ export class Link {
     const seq = this.send(type, payload);
     this.outstanding.add(seq);
     try {
-      return await this.expectAsync(answer, seq, timeoutMs, `no answer to ${messageName(type)} ${seq}`);
+      return await this.expectAsync(answer, seq, timeoutMs, { type, seq });
     } catch (e) {
       throw this.givenUp(e, seq);
     } finally {

@@ -5,7 +5,7 @@
 // Every call blocks until the answer comes (WebAssembly imports are
 // synchronous); the SyncWire's worker reads the socket meanwhile.
 import { BF_STATUS_SUCCESS, BF_SYSCALLS, bf_reg_t, type MicrokernelCalls, type SyscallInfo, type SyscallName } from '../../abi/bf.js';
-import { stops } from '../../../abi/wire.js';
+import { exitFlags, stops } from '../../../abi/wire.js';
 import { messageName, type Frame } from '../../wire/frame.js';
 import { TYPE } from '../../wire/messages.js';
 import { allocatedOf, type GuestEvent, type Hello, type LateAnswer, type Microkernel, type OutputLine, type ResourceKind, type SlotState } from '../microkernel.js';
@@ -50,6 +50,9 @@ interface ExitCache {
   cpuid?: { leaf: number; subleaf: number; answer: [number, number, number, number] };
 }
 
+/** the longest the console's file goes unread while exits come that say nothing was written */
+const CONSOLE_POLL_MS = 50;
+
 /** RUN's prelude flag: advance_ip_and_run_current(vpsid) after the writes */
 const RUN_ADVANCE = 1;
 
@@ -83,6 +86,9 @@ export class Remote implements Microkernel {
   private readonly pages = new Map<bigint, { bytes: Uint8Array; sent: Uint8Array }>();
   private readonly payload = new Uint8Array(SYSCALL_BYTES);
   private readonly view = new DataView(this.payload.buffer);
+  /** RUN's payload: ppid, and the prelude of at most every register an EXIT carries */
+  private readonly runBytes = new Uint8Array(14 + 9 * EXIT_REGS.length);
+  private readonly runView = new DataView(this.runBytes.buffer);
   /** syscalls given up on (timed out), by seq: what a late answer answers */
   private readonly timedOut = new Map<number, { s: SyscallInfo; regs: bigint[] }>();
   private lateListener: (a: LateAnswer) => void = () => {};
@@ -271,12 +277,18 @@ export class Remote implements Microkernel {
 
   /** RUN's answer read */
   private event(ppid: number, f: Frame): GuestEvent {
-    this.flushConsole();
+    // the file is read when the EXIT says the guest wrote to it: a read at every exit costs a syscall each; now and then all the same, for what the flag cannot see
+    const now = performance.now();
+    if (f.type !== TYPE.EXIT || (f.payload[4] & exitFlags.CONSOLE) || now - this.consoleAt > CONSOLE_POLL_MS) {
+      this.consoleAt = now;
+      this.flushConsole();
+    }
     const v = new DataView(f.payload.buffer, f.payload.byteOffset, f.payload.length);
     if (f.type === TYPE.EXIT) {
       if (f.payload.length !== EXIT_BYTES && f.payload.length !== CPUID_EXIT_BYTES) throw new LinkError(`the firmware sent an EXIT of ${f.payload.length} bytes, not ${EXIT_BYTES} (or ${CPUID_EXIT_BYTES} for CPUID)`, 'BAD_PAYLOAD');
       const vpsid = v.getUint16(2, true);
-      const regs = new Map(EXIT_REGS.map((r, i) => [r, v.getBigUint64(32 + 8 * i, true)]));
+      const regs = new Map<number, bigint>();
+      for (let i = 0; i < EXIT_REGS.length; i++) regs.set(EXIT_REGS[i], v.getBigUint64(32 + 8 * i, true));
       this.cache = { ppid, vpsid, regs, dirty: new Map(), advanceRun: false };
       if (f.payload.length === CPUID_EXIT_BYTES) {
         const leaf = Number(BigInt.asUintN(32, regs.get(bf_reg_t.rax)!));
@@ -307,9 +319,13 @@ export class Remote implements Microkernel {
   private runPayload(ppid: number): Uint8Array {
     const c = this.cache;
     this.cache = undefined;
-    if (!c || c.ppid !== ppid || (!c.dirty.size && !c.advanceRun)) return new Uint8Array([ppid & 0xff, ppid >> 8]);
-    const p = new Uint8Array(14 + 9 * c.dirty.size);
-    const v = new DataView(p.buffer);
+    const v = this.runView;
+    if (!c || c.ppid !== ppid || (!c.dirty.size && !c.advanceRun)) {
+      v.setUint16(0, ppid, true);
+      return this.runBytes.subarray(0, 2);
+    }
+    // one buffer for every RUN: the link copies the payload into its frame
+    const p = this.runBytes.subarray(0, 14 + 9 * c.dirty.size);
     v.setUint16(0, ppid, true);
     v.setUint16(2, c.vpsid, true);
     p[4] = c.advanceRun ? RUN_ADVANCE : 0;
@@ -422,6 +438,8 @@ export class Remote implements Microkernel {
   }
 
   private closed = false;
+  /** when event() last read the console */
+  private consoleAt = 0;
 
   close(): void {
     if (this.closed) return;
