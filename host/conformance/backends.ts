@@ -45,6 +45,19 @@ export function provides(backend: Backend, c: Capability): boolean {
   return backend.lacks?.[c] === undefined;
 }
 
+/** which options use which capability */
+export function used(opts: SimOptions): Capability[] {
+  const out: Capability[] = [];
+  if (opts.faults?.length) out.push('faults');
+  if (opts.unsupported?.length) out.push('unsupported');
+  if (opts.arch === 'amd') out.push('amd');
+  if (opts.arch === 'intel') out.push('intel');
+  if (opts.guest !== undefined || opts.budget !== undefined) out.push('guest');
+  if (['vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined)) out.push('limits');
+  if ((opts.pps ?? 1) > 1) out.push('smp');
+  return out;
+}
+
 export const sim: Backend = {
   name: 'sim', arch: ['amd', 'intel'], create: (o) => new Sim(o),
   lacks: { wire: 'the sim is called through typed imports: a register-level request never reaches it' },
@@ -67,15 +80,6 @@ export interface FirmwareOptions {
 
 const targets = new Map<Microkernel, FirmwareTarget>();
 
-/** what a firmware backend refuses at create: options the target cannot be given (undefined when none) */
-function refused(opts: SimOptions, arch: Arch): string | undefined {
-  const { arch: asked, pps, faults, unsupported, budget } = opts;
-  if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
-    return JSON.stringify({ arch: asked, pps, faults, unsupported, budget });
-  }
-  return undefined;
-}
-
 /** our firmware (or another image) under an emulator, through the wire; each create boots it anew */
 export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
   const cpu = emulator === 'bochs' ? bochsCpu(o.cpu ?? DEFAULT_BOCHS_CPU) : undefined;
@@ -94,16 +98,17 @@ export function firmware(emulator: Emulator, o: FirmwareOptions = {}): Backend {
     arch: [arch],
     lacks: { ...FIRMWARE_LACKS, ...lacks },
     async create(opts) {
-      const { arch: _a, pps: _p, faults: _f, unsupported: _u, budget: _b, ...rest } = opts;
-      const no = refused(opts, arch);
-      if (no) throw new Error(`the ${name} backend cannot be asked for ${no}`);
+      const { arch: asked, pps, faults, unsupported, budget, ...rest } = opts;
+      if ((asked !== undefined && asked !== arch) || (pps ?? 1) > 1 || faults?.length || unsupported?.length || budget !== undefined) {
+        throw new Error(`the ${name} backend cannot be asked for ${JSON.stringify({ arch: asked, pps, faults, unsupported, budget })}`);
+      }
       const target = await bootFirmware({ ...rest, emulator, cpu: cpu?.model, image: o.image, transport: o.transport, logDir: join(ROOT, 'build', `${name}-logs`) });
-      targets.set(target.remote, target);
       // the shared-memory transport, asked for or QEMU's default, is had or the case does not run on a backend that says it is there
       if (transportOf({ emulator, transport: o.transport }) === 'shm' && target.transport !== 'shm') {
         await target.shutdown();
         throw new Error(`the ${name} backend was asked for the shared-memory transport and got the stream: ${target.fallback}`);
       }
+      targets.set(target.remote, target);
       return target.remote;
     },
     async dispose(mk) {
@@ -137,7 +142,7 @@ export async function connected(address: string): Promise<Backend> {
   await probe.close();
   const other: Arch = arch === 'amd' ? 'intel' : 'amd';
   const chosen = 'is chosen when a microkernel boots; behind connect: the implementation booted it';
-  return {
+  const backend: Backend = {
     name: `${CONNECT}${address}`,
     arch: [arch],
     lacks: {
@@ -150,8 +155,8 @@ export async function connected(address: string): Promise<Backend> {
       [other]: `${where} said hello as ${arch === 'amd' ? 'AMD (SVM)' : 'Intel (VMX)'}`,
     },
     async create(opts) {
-      const no = refused(opts, arch) ?? (opts.guest !== undefined || ['vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined) ? JSON.stringify(opts) : undefined);
-      if (no) throw new Error(`a backend behind connect: cannot be asked for ${no}`);
+      const lacking = used(opts).filter((c) => !provides(backend, c));
+      if (lacking.length) throw new Error(`a backend behind connect: cannot be asked for ${lacking.join(', ')}: ${JSON.stringify(opts)}`);
       const c = await connectRemote(to);
       connections.set(c.remote, c);
       return c.remote;
@@ -162,6 +167,7 @@ export async function connected(address: string): Promise<Backend> {
       await c?.close();
     },
   };
+  return backend;
 }
 
 /** the backends every ABI case runs against in the tests: the sim, QEMU, and Bochs on its Intel model */

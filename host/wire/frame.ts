@@ -78,7 +78,7 @@ export class FrameReader {
   /** the frames and problems the bytes so far make, in order */
   push(chunk: Uint8Array): (Frame | FrameError)[] {
     if (this.buf.length === 0) {
-      // the common case, a chunk of whole frames: read where it lies (payloads are copied out)
+      // the common case, a chunk of whole frames: read where it lies
       this.buf = chunk;
     } else {
       const joined = new Uint8Array(this.buf.length + chunk.length);

@@ -293,7 +293,7 @@ export class Remote implements Microkernel {
       if (f.payload.length === CPUID_EXIT_BYTES) {
         const leaf = Number(BigInt.asUintN(32, regs.get(bf_reg_t.rax)!));
         const subleaf = Number(BigInt.asUintN(32, regs.get(bf_reg_t.rcx)!));
-        const answer = [0, 1, 2, 3].map((i) => v.getUint32(EXIT_BYTES + 4 * i, true)) as [number, number, number, number];
+        const answer: [number, number, number, number] = [v.getUint32(EXIT_BYTES, true), v.getUint32(EXIT_BYTES + 4, true), v.getUint32(EXIT_BYTES + 8, true), v.getUint32(EXIT_BYTES + 12, true)];
         this.cache.cpuid = { leaf, subleaf, answer };
       }
       return { kind: 'exit', ppid, vpsid, reason: v.getBigUint64(8, true) };

@@ -73,45 +73,42 @@ export class ShmWire implements Pipe {
     this.access.set(M.OFF_HOST_WAITING, on ? 1 : 0);
   }
 
+  /**
+   * What has come; when nothing has and `sleep`, the host says it sleeps
+   * (a doorbell is wanted) and looks once more, since the firmware may
+   * have published just before the flag. The caller then sleeps on the
+   * doorbell, whose bytes say nothing but "look".
+   */
+  private look(sleep: boolean): Uint8Array | undefined {
+    let got = this.take();
+    if (!got && sleep) {
+      this.sleeping(true);
+      got = this.take();
+    }
+    if (got) this.sleeping(false);
+    return got;
+  }
+
   /** polls, then sleeps on the doorbell; the bytes, or empty after timeoutMs; throws when the stream closed */
   read(timeoutMs: number): Uint8Array {
     const start = performance.now();
     const deadline = start + timeoutMs;
     for (;;) {
-      const got = this.take();
-      if (got) {
-        this.sleeping(false);
-        return got;
-      }
       const now = performance.now();
+      const got = this.look(now - start >= SPIN_MS);
+      if (got) return got;
       if (now >= deadline) return new Uint8Array(0);
-      if (now - start < SPIN_MS) continue;
-      this.sleeping(true);
-      // the firmware may have published just before the flag: look once more, then sleep
-      const late = this.take();
-      if (late) {
-        this.sleeping(false);
-        return late;
-      }
-      this.doorbell.read(Math.min(NAP_MS, deadline - performance.now())); // its bytes say nothing but "look"
+      if (this.waiting) this.doorbell.read(Math.min(NAP_MS, deadline - performance.now()));
     }
   }
 
+  /** the same without blocking the thread: no polling, straight to the doorbell */
   async readAsync(timeoutMs: number): Promise<Uint8Array> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const got = this.take();
-      if (got) {
-        this.sleeping(false);
-        return got;
-      }
+      const got = this.look(true);
+      if (got) return got;
       if (performance.now() >= deadline) return new Uint8Array(0);
-      this.sleeping(true);
-      const late = this.take();
-      if (late) {
-        this.sleeping(false);
-        return late;
-      }
       await this.doorbell.readAsync(Math.min(NAP_MS, deadline - performance.now()));
     }
   }

@@ -8,7 +8,7 @@ import type { bf_status_t, SyscallName } from '../../abi/bf.js';
 import { statusName } from '../../abi/status.js';
 import type { SimOptions } from '../../backend/sim/sim.js';
 import type { ExtensionOptions } from '../../sandbox/extension.js';
-import type { Backend, Capability } from '../backends.js';
+import { used, type Backend, type Capability } from '../backends.js';
 import { Driver } from '../driver/driver.js';
 
 /** the name of a bf_status_t constant, as host/abi/bf.ts exports it */
@@ -62,19 +62,6 @@ export interface Case {
 
 /** syscalls whose success is that they do not return: a case about their success asserts no status */
 export const NO_RETURN: ReadonlySet<SyscallName> = new Set(['bf_control_op_exit']);
-
-/** which options use which capability */
-function used(opts: SimOptions): Capability[] {
-  const out: Capability[] = [];
-  if (opts.faults?.length) out.push('faults');
-  if (opts.unsupported?.length) out.push('unsupported');
-  if (opts.arch === 'amd') out.push('amd');
-  if (opts.arch === 'intel') out.push('intel');
-  if (opts.guest !== undefined || opts.budget !== undefined) out.push('guest');
-  if (['vms', 'vps', 'vpss', 'pages'].some((k) => opts[k as keyof SimOptions] !== undefined)) out.push('limits');
-  if ((opts.pps ?? 1) > 1) out.push('smp');
-  return out;
-}
 
 /**
  * The context the runner gives one case: `asserted` collects the statuses it
